@@ -1,0 +1,190 @@
+"""The ``germinate`` command line. Heavy imports stay inside command bodies so ``--help`` is fast."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .plugins import get_plugins
+from .problems import GerminateError
+
+EXIT_BAD_INPUT = 2
+
+
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+class GerminateGroup(click.Group):
+    """Turns GerminateError into ``file:line: field: message`` lines and exit code 2, never a
+    traceback; Ctrl-C exits 130 with a note that rerunning resumes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GerminateError as exc:
+            for problem in exc.problems:
+                _echo_err(str(problem))
+            ctx.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            _echo_err("germinate: interrupted; everything finished so far is kept, rerun to resume")
+            ctx.exit(130)
+
+
+def _report_plugin_failures() -> None:
+    plugins = get_plugins()
+    plugins.listing()  # makes every plugin register, so registration failures surface too
+    for line in plugins.failures:
+        _echo_err(f"germinate: warning: {line}")
+
+
+@click.group(cls=GerminateGroup)
+@click.version_option(__version__, prog_name="germinate")
+def cli() -> None:
+    """Turn a task description and 10-50 examples into a small fine-tuned expert model."""
+    _report_plugin_failures()
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+# -- listings -------------------------------------------------------------------------------------
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_command(as_json: bool) -> None:
+    """List installed plugins: distribution, version, hooks and what each provides."""
+    rows = get_plugins().listing()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("plugin", "distribution", "version", "hooks", "provides")
+    for row in rows:
+        provides = "; ".join(f"{kind.replace('_', ' ')}: {', '.join(names)}"
+                             for kind, names in row["provides"].items() if names)
+        table.add_row(row["name"], row["distribution"] or "-", row["version"] or "-",
+                      ", ".join(row["hooks"]), provides or "-")
+    _console().print(table)
+
+
+def _listing_command(kind: str, help_text: str) -> click.Command:
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON, config schemas included.")
+    def command(as_json: bool) -> None:
+        plugins = get_plugins()
+        objects = plugins.registered(kind)
+        rows = []
+        for name in sorted(objects, key=lambda n: (getattr(objects[n], "order", 0), n)):
+            row = objects[name].describe()
+            row["plugin"] = plugins.provider(kind, name)
+            rows.append(row)
+        if as_json:
+            click.echo(json.dumps(rows, indent=2))
+            return
+        from rich.table import Table
+
+        table = Table(*(["order"] if kind == "validators" else []), "name", "plugin", "summary",
+                      "config schema")
+        for row in rows:
+            schema = row.get("config_schema") or {}
+            keys = ", ".join(schema.get("properties", {})) or "-"
+            cells = [str(row["order"])] if kind == "validators" else []
+            table.add_row(*cells, row["name"], row["plugin"], row.get("summary", ""), keys)
+        _console().print(table)
+
+    command.__doc__ = help_text
+    return click.command(kind.replace("_", "-"))(command)
+
+
+cli.add_command(_listing_command("task_types", "List task types, with their record and config schemas."))
+cli.add_command(_listing_command("validators", "List validators in cascade order, with their config schemas."))
+cli.add_command(_listing_command("teachers", "List teacher backends, with their config schemas."))
+
+
+# -- projects -------------------------------------------------------------------------------------
+
+
+@cli.command("check")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+def check_command(project: Path) -> None:
+    """Check a project folder; print every problem as file:line: field: message."""
+    from .project import check_project
+
+    loaded, problems = check_project(project)
+    if problems:
+        raise GerminateError(problems)
+    click.echo(f"{project}: ok ({loaded.task_type.name}, {len(loaded.seeds)} seeds, "
+               f"{len(loaded.test)} test examples, {len(loaded.context_files)} context files)")
+
+
+def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
+    if schema.get("type") == "array" and schema.get("items", {}).get("type") == "string":
+        return [part.strip() for part in text.split(",") if part.strip()]
+    path = Path(text).expanduser()
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else json.loads(text)
+    except (json.JSONDecodeError, OSError) as exc:
+        raise click.BadParameter(f"expected JSON or a JSON file: {exc}")
+
+
+@cli.command("init")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--task-type", help="Task family (see `germinate task-types`).")
+@click.option("--from", "source", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Folder with task.json, seeds.jsonl and optional test.jsonl / documents.jsonl.")
+@click.option("--description", help="Plain-English description of the task.")
+@click.option("--seeds", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="A seeds.jsonl to copy into the project.")
+@click.option("--force", is_flag=True, help="Overwrite an existing project's task.yaml and seeds.")
+def init_command(directory: Path, task_type: str | None, source: Path | None, description: str | None,
+                 seeds: Path | None, force: bool) -> None:
+    """Create a project folder with a commented task.yaml (asks for what the flags leave out)."""
+    from .plugins import lookup
+    from .scaffold import _rows, read_task_json, scaffold, scaffold_from
+
+    if source is not None:
+        name = task_type or read_task_json(source).get("task_type")
+        written = scaffold_from(directory, source, lookup("task_types", str(name)), force=force)
+    else:
+        if task_type is None:
+            choices = sorted(get_plugins().task_types)
+            task_type = click.prompt("Task type", type=click.Choice(choices))
+        family = lookup("task_types", task_type)
+        if description is None:
+            description = click.prompt("Describe the task in plain English")
+        extra = {}
+        schema = family.config_schema
+        for key in schema.get("required", []):
+            sub = schema["properties"][key]
+            hint = " (comma-separated)" if sub.get("type") == "array" and sub.get("items", {}).get("type") == "string" \
+                else " (JSON, or a path to a JSON file)"
+            extra[key] = click.prompt(f"{key}{hint}", value_proc=lambda t, s=sub: _parse_answer(t, s))
+        written = scaffold(directory, task_type, description, extra,
+                           seeds=_rows(seeds) if seeds else None, force=force)
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: add seed examples if needed, then `germinate check {directory}`")
+
+
+def main() -> None:
+    try:
+        get_plugins().each("register_commands", cli=cli)
+    except GerminateError as exc:  # e.g. a plugin with a misspelled hook, found while loading
+        for problem in exc.problems:
+            _echo_err(str(problem))
+        sys.exit(EXIT_BAD_INPUT)
+    cli(prog_name="germinate")
+
+
+if __name__ == "__main__":
+    main()

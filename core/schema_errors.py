@@ -1,0 +1,62 @@
+"""Turning jsonschema's errors into short ``(field, message)`` pairs a user can act on."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean",
+               list: "array", dict: "object", type(None): "null"}
+
+
+def field_name(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
+    """The path of the offending value and a one-line message."""
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        missing = [p for p in error.validator_value if isinstance(error.instance, dict) and p not in error.instance]
+        return path + (missing[0] if missing else "?",), "required field is missing"
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+        return path + (extra[0] if extra else "?",), f"unexpected field{hint}"
+    if kind == "type":
+        want = error.validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        got = _TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
+        return path, f"expected {want}, got {got} {_short(error.instance)}"
+    if kind == "enum":
+        return path, f"{_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}"
+    if kind in ("anyOf", "oneOf") and error.context:
+        return describe(best_match(error.context))
+    return path, error.message if len(error.message) <= 200 else error.message[:197] + "..."
+
+
+def schema_problems(schema: dict[str, Any], instance: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
+    validator = jsonschema.Draft202012Validator(schema)
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        yield describe(error)
+
+
+def check_schema(schema: dict[str, Any]) -> str | None:
+    """None when ``schema`` is itself a valid JSON Schema, else why not."""
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return exc.message
+    return None

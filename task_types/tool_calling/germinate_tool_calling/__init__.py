@@ -1,0 +1,98 @@
+"""Tool calling: a request in plain English becomes exactly one call ``{"name", "arguments"}`` to
+a tool from the project's catalog (OpenAI-style JSON Schema function definitions)."""
+
+from germinate import hookimpl
+from germinate.schema_errors import check_schema, field_name, schema_problems
+from germinate.task_type import TaskType
+
+_FUNCTION = {
+    "type": "object",
+    "required": ["name", "parameters"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
+        "description": {"type": "string"},
+        "parameters": {"type": "object"},
+    },
+}
+
+
+def catalog(config):
+    """Tool name -> parameters schema, accepting both ``{"type": "function", "function": {...}}``
+    entries and bare function objects."""
+    tools = {}
+    for entry in config.get("tools") or []:
+        function = entry.get("function", entry) if isinstance(entry, dict) else {}
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
+            tools[function["name"]] = function.get("parameters") or {"type": "object"}
+    return tools
+
+
+class ToolCalling(TaskType):
+    name = "tool_calling"
+    summary = "Turn a request into one call to a tool from a JSON Schema catalog."
+    record_schema = {
+        "type": "object",
+        "required": ["input", "output"],
+        "properties": {
+            "input": {"type": "string", "minLength": 1},
+            "output": {
+                "type": "object",
+                "required": ["name", "arguments"],
+                "properties": {"name": {"type": "string", "minLength": 1},
+                               "arguments": {"type": "object"}},
+                "additionalProperties": False,
+            },
+        },
+    }
+    config_schema = {
+        "properties": {
+            "tools": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "anyOf": [
+                        {"type": "object", "required": ["type", "function"],
+                         "properties": {"type": {"const": "function"}, "function": _FUNCTION}},
+                        _FUNCTION,
+                    ]
+                },
+                "description": "the tool catalog: OpenAI-style function definitions",
+            }
+        },
+        "required": ["tools"],
+    }
+
+    def check_config(self, config):
+        seen = set()
+        for index, entry in enumerate(config.get("tools") or []):
+            function = entry.get("function", entry)
+            if function["name"] in seen:
+                yield ("tools", index, "function", "name"), f"tool {function['name']!r} is defined twice"
+            seen.add(function["name"])
+            problem = check_schema(function.get("parameters", {}))
+            if problem:
+                yield ("tools", index, "function", "parameters"), f"not a valid JSON Schema: {problem}"
+
+    def check_record(self, record, config):
+        tools = catalog(config)
+        call = record["output"]
+        if call["name"] not in tools:
+            yield "output.name", f"tool {call['name']!r} is not in the tool catalog ({', '.join(tools)})"
+            return
+        for path, message in schema_problems(tools[call["name"]], call["arguments"]):
+            yield field_name(("output", "arguments") + path), message
+
+    def schema_rules(self, config):
+        # one alternative per tool: its name fixed, its arguments held to its parameter schema
+        calls = [{"type": "object", "required": ["name", "arguments"], "additionalProperties": False,
+                  "properties": {"name": {"const": name}, "arguments": params}}
+                 for name, params in catalog(config).items()]
+        return [self.record_schema, {"properties": {"output": {"anyOf": calls}}}]
+
+
+@hookimpl
+def register_task_types(register):
+    register(ToolCalling())
+
+
+__all__ = ["ToolCalling", "catalog"]
