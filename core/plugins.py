@@ -207,7 +207,7 @@ def lookup(kind: str, name: str, plugins: Plugins | None = None) -> Any:
     table = plugins.registered(kind)
     if name not in table:
         label = kind[:-1].replace("_", " ")
-        known = ", ".join(sorted(table)) or "none installed"
+        known = ", ".join(sorted(table)) or "none"
         raise GerminateError(f"unknown {label} {name!r} (installed: {known})")
     return table[name]
 

@@ -54,7 +54,7 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
     if isinstance(name, str) and name:
         task_type = plugins.task_types.get(name)
         if task_type is None:
-            known = ", ".join(sorted(plugins.task_types)) or "none installed"
+            known = ", ".join(sorted(plugins.task_types)) or "none"
             add(("task_type",), f"unknown task type {name!r} (installed: {known})")
     for path, message in schema_problems(merged_schema(task_type), config):
         add(path, message)
@@ -66,7 +66,7 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
     if isinstance(teacher, dict) and isinstance(teacher.get("backend"), str):
         backend = plugins.teachers.get(teacher["backend"])
         if backend is None:
-            known = ", ".join(sorted(plugins.teachers)) or "none installed"
+            known = ", ".join(sorted(plugins.teachers)) or "none"
             add(("teacher", "backend"), f"unknown teacher backend {teacher['backend']!r} (installed: {known})")
         else:
             for path, message in schema_problems(backend.config_schema, teacher):
@@ -90,14 +90,15 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
     return task_type, problems
 
 
-def _check_records(records: list[Record], display: str, task_type: Any, config: dict,
+def _check_records(records: list[Record], display: str, task_type: Any, config: dict | None,
                    problems: list[Problem]) -> list[Record]:
-    """Schema and task checks per record; returns the records that passed."""
+    """Schema and task checks per record; returns the records that passed. ``config`` is None
+    when task.yaml is broken: then the task's own checks (labels, tools...) would only echo it."""
     good = []
     for record in records:
         found = [Problem(display, record.line, field_name(path) or None, message)
                  for path, message in schema_problems(task_type.record_schema, record.data)]
-        if not found:
+        if not found and config is not None:
             found = [Problem(display, record.line, field, message)
                      for field, message in task_type.check_record(record.data, config)]
         problems.extend(found)
@@ -158,6 +159,7 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
     task_type, problems = _check_config(config, lines, plugins)
     if task_type is None:
         return None, problems
+    usable_config = None if problems else config
 
     seeds_path = root / SEEDS_FILE
     if not seeds_path.exists():
@@ -166,7 +168,7 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
     else:
         raw, read_problems = read_jsonl(seeds_path, SEEDS_FILE)
         problems.extend(read_problems)
-        seeds = _check_records(raw, SEEDS_FILE, task_type, config, problems)
+        seeds = _check_records(raw, SEEDS_FILE, task_type, usable_config, problems)
         seen = _duplicates(seeds, SEEDS_FILE, task_type, problems)
         max_seeds = config.get("max_seeds", DEFAULT_MAX_SEEDS)
         count = len(raw) + len(read_problems)
@@ -182,7 +184,7 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
     if test_path.exists() or test_path.is_symlink():
         raw, read_problems = read_jsonl(test_path, TEST_FILE)
         problems.extend(read_problems)
-        test = _check_records(raw, TEST_FILE, task_type, config, problems)
+        test = _check_records(raw, TEST_FILE, task_type, usable_config, problems)
         if seeds:
             _duplicates(test, TEST_FILE, task_type, problems, against=seen)
 

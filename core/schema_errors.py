@@ -6,6 +6,7 @@ from typing import Any, Iterator
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
+from referencing.exceptions import Unresolvable
 
 _TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean",
                list: "array", dict: "object", type(None): "null"}
@@ -42,21 +43,42 @@ def describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
         return path, f"expected {want}, got {got} {_short(error.instance)}"
     if kind == "enum":
         return path, f"{_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}"
+    if kind == "minLength" and error.validator_value == 1:
+        return path, "must not be empty"
+    if kind == "minItems":
+        return path, f"needs at least {error.validator_value} item{'s' if error.validator_value != 1 else ''}"
+    if kind == "uniqueItems" and isinstance(error.instance, list):
+        seen, twice = [], []
+        for item in error.instance:
+            (twice if item in seen and item not in twice else seen).append(item)
+        return path, f"{', '.join(map(_short, twice))} listed more than once"
     if kind in ("anyOf", "oneOf") and error.context:
         return describe(best_match(error.context))
     return path, error.message if len(error.message) <= 200 else error.message[:197] + "..."
 
 
 def schema_problems(schema: dict[str, Any], instance: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every way ``instance`` breaks ``schema``; a broken schema is reported, never raised."""
     validator = jsonschema.Draft202012Validator(schema)
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+    try:
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
+    except (jsonschema.exceptions.UnknownType, jsonschema.exceptions.SchemaError, Unresolvable) as exc:
+        yield (), f"cannot be checked, the schema itself is broken: {str(exc).splitlines()[0]}"
+        return
+    for error in errors:
         yield describe(error)
 
 
-def check_schema(schema: dict[str, Any]) -> str | None:
-    """None when ``schema`` is itself a valid JSON Schema, else why not."""
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        return exc.message
-    return None
+_TYPES = "string, integer, number, boolean, array, object, null"
+
+
+def check_schema(schema: Any) -> tuple[tuple[Any, ...], str] | None:
+    """None when ``schema`` is itself a valid JSON Schema, else where (a path inside it) and why."""
+    meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
+    error = best_match(meta.iter_errors(schema))
+    if error is None:
+        return None
+    path = tuple(error.absolute_path)
+    if path and path[-1] == "type":
+        return path, f"unknown type {_short(error.instance)} (types: {_TYPES})"
+    return path, error.message

@@ -27,7 +27,7 @@ class Extraction(TaskType):
     def check_config(self, config):
         problem = check_schema(config["output_schema"])
         if problem:
-            yield ("output_schema",), f"not a valid JSON Schema: {problem}"
+            yield ("output_schema",) + problem[0], f"not a valid JSON Schema: {problem[1]}"
 
     def check_record(self, record, config):
         for path, message in schema_problems(config.get("output_schema") or {}, record["output"]):

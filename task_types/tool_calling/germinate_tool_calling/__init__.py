@@ -69,9 +69,10 @@ class ToolCalling(TaskType):
             if function["name"] in seen:
                 yield ("tools", index, "function", "name"), f"tool {function['name']!r} is defined twice"
             seen.add(function["name"])
+            where = ("tools", index) + (("function",) if "function" in entry else ()) + ("parameters",)
             problem = check_schema(function.get("parameters", {}))
             if problem:
-                yield ("tools", index, "function", "parameters"), f"not a valid JSON Schema: {problem}"
+                yield where + problem[0], f"not a valid JSON Schema: {problem[1]}"
 
     def check_record(self, record, config):
         tools = catalog(config)
