@@ -119,7 +119,7 @@ class Plugins:
     def each(self, hook: str, **kwargs: Any) -> None:
         """Call every implementation of ``hook`` separately, so that one plugin raising yields a
         line naming it instead of aborting the others."""
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
             args = {k: kwargs[k] for k in impl.argnames}
             if self.tracing:
                 _trace(f"call {hook}({', '.join(args)}) -> {impl.plugin_name}")
@@ -134,7 +134,7 @@ class Plugins:
             return self._registered
         found: dict[str, dict[str, Registered]] = {k: {} for k in KINDS}
         for kind in KINDS:
-            for impl in reversed(getattr(self.pm.hook, f"register_{kind}").get_hookimpls()):
+            for impl in getattr(self.pm.hook, f"register_{kind}").get_hookimpls():  # registration order
                 self._call_register(kind, impl, found[kind])
         self._registered = found
         return found
