@@ -176,6 +176,52 @@ def init_command(directory: Path, task_type: str | None, source: Path | None, de
     click.echo(f"next: add seed examples if needed, then `germinate check {directory}`")
 
 
+@cli.command("validate")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+@click.option("--run", "run_name", default="default", show_default=True, help="Run folder under runs/.")
+@click.option("--candidates", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Validate this JSONL of records instead of the run's candidates.jsonl.")
+@click.option("--set", "settings", multiple=True, metavar="VALIDATOR.OPTION=VALUE",
+              help="Override a validator setting for this replay (repeatable).")
+@click.option("--disable", multiple=True, metavar="VALIDATOR", help="Leave a validator out (repeatable).")
+@click.option("--apply", is_flag=True, help="Write the new accepted/rejected files (default: only show the change).")
+def validate_command(project: Path, run_name: str, candidates: Path | None, settings: tuple[str, ...],
+                     disable: tuple[str, ...], apply: bool) -> None:
+    """Run the validation cascade over a run's candidates (no teacher calls) and show what changes."""
+    from rich.progress import Progress
+
+    from .ledger import summary_table
+    from .project import load_project
+    from .replay import compare, load_candidates, parse_overrides, previous_decisions, run_cascade, save
+    from .run_folder import RunFolder
+
+    loaded = load_project(project)
+    run = RunFolder.of(project, run_name)
+    rows = load_candidates(run, candidates)
+    overrides = parse_overrides(settings, disable)
+    with Progress(transient=True) as progress:
+        bar = progress.add_task("validating", total=len(rows))
+        outcome = run_cascade(loaded, rows, overrides, progress=lambda: progress.advance(bar))
+    console = _console()
+    console.print(summary_table(outcome.tally.as_dict(), title=f"validation of {len(rows)} candidates "
+                                f"({' -> '.join(outcome.order)})"))
+    before = previous_decisions(run)
+    if before:
+        change = compare(before, outcome.decisions)
+        def counts(by: dict) -> str:
+            total = sum(by.values())
+            return f"{total} ({', '.join(f'{k} {v}' for k, v in sorted(by.items()))})" if total else "0"
+
+        console.print(f"against the recorded decisions: {counts(change['newly_accepted'])} newly accepted "
+                      f"(by who rejected them before), {counts(change['newly_rejected'])} newly rejected, "
+                      f"{change['unchanged']} unchanged")
+    if apply or not before:
+        save(run, outcome)
+        console.print(f"wrote {run.accepted}, {run.rejected} and {run.validation_summary}")
+    else:
+        console.print("nothing written; add --apply to keep these decisions")
+
+
 def main() -> None:
     try:
         get_plugins().each("register_commands", cli=cli)

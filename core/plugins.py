@@ -106,6 +106,8 @@ class Plugins:
             self.pm.unregister(name=name)
             raise GerminateError(f"plugin {name!r}: {exc}") from None
         hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+        if not hooks:
+            self.failures.append(f"plugin {name!r} implements no germinate hook (is @hookimpl missing?)")
         self.info[name] = PluginInfo(name, distribution, version, hooks)
         self._registered = None
 

@@ -82,3 +82,28 @@ def check_schema(schema: Any) -> tuple[tuple[Any, ...], str] | None:
     if path and path[-1] == "type":
         return path, f"unknown type {_short(error.instance)} (types: {_TYPES})"
     return path, error.message
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+
+
+def forbid_extra_keys(schema: Any) -> Any:
+    """A copy of ``schema`` where every object schema that lists ``properties`` and says nothing
+    about other keys forbids them (strict structured output)."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    for key in _SCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {name: forbid_extra_keys(sub) for name, sub in out[key].items()}
+    for key in _SCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [forbid_extra_keys(sub) for sub in out[key]]
+    for key in _SCHEMA_ONE:
+        if isinstance(out.get(key), dict):
+            out[key] = forbid_extra_keys(out[key])
+    if "properties" in out and not {"additionalProperties", "patternProperties", "unevaluatedProperties"} & set(out):
+        out["additionalProperties"] = False
+    return out

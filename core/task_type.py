@@ -48,8 +48,9 @@ class TaskType:
         value = record.get("input")
         return {"input": value} if isinstance(value, str) else {}
 
-    def schema_rules(self, config: dict) -> list[dict[str, Any]]:
-        """JSON Schemas every generated record must satisfy under this project's config."""
+    def schema_rules(self, config: dict, strict: bool = True) -> list[dict[str, Any]]:
+        """JSON Schemas every generated record must satisfy under this project's config. With
+        ``strict``, structured outputs may not carry keys their schema does not list."""
         return [self.record_schema]
 
     def describe(self) -> dict[str, Any]:

@@ -36,7 +36,7 @@ class Classification(TaskType):
         if record["output"] not in labels:
             yield "output", f"label {record['output']!r} is not in the label set ({', '.join(labels)})"
 
-    def schema_rules(self, config):
+    def schema_rules(self, config, strict=True):
         rule = {
             "type": "object",
             "required": ["input", "output"],

@@ -2,7 +2,7 @@
 ``output_schema``."""
 
 from germinate import hookimpl
-from germinate.schema_errors import check_schema, field_name, schema_problems
+from germinate.schema_errors import check_schema, field_name, forbid_extra_keys, schema_problems
 from germinate.task_type import TaskType
 
 
@@ -33,8 +33,9 @@ class Extraction(TaskType):
         for path, message in schema_problems(config.get("output_schema") or {}, record["output"]):
             yield field_name(("output",) + path), message
 
-    def schema_rules(self, config):
-        return [self.record_schema, {"properties": {"output": config.get("output_schema") or {}}}]
+    def schema_rules(self, config, strict=True):
+        output = config.get("output_schema") or {}
+        return [self.record_schema, {"properties": {"output": forbid_extra_keys(output) if strict else output}}]
 
 
 @hookimpl

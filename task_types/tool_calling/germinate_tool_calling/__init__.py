@@ -2,7 +2,7 @@
 a tool from the project's catalog (OpenAI-style JSON Schema function definitions)."""
 
 from germinate import hookimpl
-from germinate.schema_errors import check_schema, field_name, schema_problems
+from germinate.schema_errors import check_schema, field_name, forbid_extra_keys, schema_problems
 from germinate.task_type import TaskType
 
 _FUNCTION = {
@@ -83,12 +83,13 @@ class ToolCalling(TaskType):
         for path, message in schema_problems(tools[call["name"]], call["arguments"]):
             yield field_name(("output", "arguments") + path), message
 
-    def schema_rules(self, config):
-        # one alternative per tool: its name fixed, its arguments held to its parameter schema
-        calls = [{"type": "object", "required": ["name", "arguments"], "additionalProperties": False,
-                  "properties": {"name": {"const": name}, "arguments": params}}
-                 for name, params in catalog(config).items()]
-        return [self.record_schema, {"properties": {"output": {"anyOf": calls}}}]
+    def schema_rules(self, config, strict=True):
+        # the name must be a catalog tool; then the arguments must fit that tool's parameters
+        tools = {name: forbid_extra_keys(params) if strict else params for name, params in catalog(config).items()}
+        per_tool = [{"if": {"properties": {"name": {"const": name}}},
+                     "then": {"properties": {"arguments": params}}} for name, params in tools.items()]
+        output = {"properties": {"name": {"enum": list(tools)}}, "allOf": per_tool}
+        return [self.record_schema, {"properties": {"output": output}}]
 
 
 @hookimpl

@@ -1,0 +1,88 @@
+"""Running the cascade over a stream of candidates, and the evidence it leaves: every rejection
+in the ledger with its validator, reason, score, nearest anchor and the teacher's raw text, and a
+per-validator summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterable
+
+import attrs
+
+from .cascade import Cascade, Decision
+
+PARSE = "parse"  # the pseudo-validator for teacher text that could not be parsed into a record
+
+
+def rejection_row(candidate: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    verdict = decision.verdict
+    detail = dict(verdict.detail) if verdict else {}
+    return {
+        "id": candidate.get("id"),
+        "validator": decision.validator,
+        "reason": verdict.reason if verdict else "",
+        "score": verdict.score if verdict else None,
+        "nearest_anchor": detail.pop("nearest_anchor", None),
+        "detail": detail,
+        "raw": candidate.get("raw"),
+        "record": candidate.get("record"),
+        "theta": candidate.get("theta"),
+    }
+
+
+def accepted_row(candidate: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    row = {k: v for k, v in candidate.items() if k not in ("raw", "error")}
+    row.setdefault("source", "synthetic")
+    row["scores"] = decision.scores
+    return row
+
+
+def seed_rows(seeds: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": f"seed-{i:04d}", "source": "seed", "record": seed} for i, seed in enumerate(seeds, 1)]
+
+
+def judge_candidate(cascade: Cascade, candidate: dict[str, Any]) -> Decision:
+    record = candidate.get("record")
+    if record is None:
+        from .validator import Verdict
+
+        return Decision(False, PARSE, Verdict.reject(candidate.get("error") or "unparseable teacher output"))
+    return cascade.judge(record)
+
+
+@attrs.define
+class Tally:
+    """Counts of decisions, per validator."""
+
+    order: list[str]
+    candidates: int = 0
+    accepted: int = 0
+    rejected: Counter = attrs.field(factory=Counter)
+
+    def add(self, decision: Decision) -> None:
+        self.candidates += 1
+        if decision.accepted:
+            self.accepted += 1
+        else:
+            self.rejected[decision.validator] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        share = lambda n: round(n / self.candidates, 4) if self.candidates else 0.0  # noqa: E731
+        names = ([PARSE] if self.rejected.get(PARSE) else []) + self.order
+        return {
+            "candidates": self.candidates,
+            "accepted": self.accepted,
+            "accepted_share": share(self.accepted),
+            "rejected": {name: {"count": self.rejected.get(name, 0), "share": share(self.rejected.get(name, 0))}
+                         for name in names},
+        }
+
+
+def summary_table(summary: dict[str, Any], title: str = "validation"):
+    from rich.table import Table
+
+    table = Table("validator", "rejected", "share", title=title)
+    for name, row in summary["rejected"].items():
+        table.add_row(name, str(row["count"]), f"{row['share']:.1%}")
+    table.add_row("[bold]accepted[/bold]", str(summary["accepted"]), f"{summary['accepted_share']:.1%}")
+    return table

@@ -1,0 +1,79 @@
+"""Length validator: a candidate's text must lie within the seeds' [p_low, p_high] percentile
+range of lengths, measured per field (a QA record's question and answer separately)."""
+
+from __future__ import annotations
+
+import re
+
+from germinate import hookimpl
+from germinate.validator import Check, Validator, Verdict
+
+_WORDS = re.compile(r"\S+")
+
+
+def measure(text: str, unit: str) -> int:
+    return len(text) if unit == "chars" else len(_WORDS.findall(text))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default method)."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class LengthCheck(Check):
+    def __init__(self, bounds: dict[str, tuple[float, float]], unit: str, task_type, settings) -> None:
+        self.bounds, self.unit, self.task_type, self.settings = bounds, unit, task_type, settings
+
+    def check(self, record: dict) -> Verdict:
+        for field, text in self.task_type.text_fields(record).items():
+            if field not in self.bounds:
+                continue
+            low, high = self.bounds[field]
+            size = measure(text, self.unit)
+            if size < low:
+                return Verdict.reject(f"{field}: {size} {self.unit}, below the seeds' "
+                                      f"{self.settings['lower_percentile']:g}th percentile ({low:g})",
+                                      size, field=field, bounds=[low, high])
+            if size > high:
+                return Verdict.reject(f"{field}: {size} {self.unit}, above the seeds' "
+                                      f"{self.settings['upper_percentile']:g}th percentile ({high:g})",
+                                      size, field=field, bounds=[low, high])
+        return Verdict.accept()
+
+
+class Length(Validator):
+    name = "length"
+    order = 20
+    summary = "Reject texts shorter or longer than the seeds' 5th-95th percentile of lengths, per field."
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "lower_percentile": {"type": "number", "minimum": 0, "maximum": 100, "default": 5},
+            "upper_percentile": {"type": "number", "minimum": 0, "maximum": 100, "default": 95},
+            "unit": {"enum": ["words", "chars"], "default": "words"},
+            "fields": {"type": "array", "items": {"type": "string"},
+                       "description": "fields to measure (default: every text field of the task)"},
+        },
+    }
+
+    def prepare(self, seeds, settings, task):
+        settings = {"lower_percentile": 5, "upper_percentile": 95, "unit": "words", **settings}
+        lengths: dict[str, list[int]] = {}
+        for seed in seeds:
+            for field, text in task.task_type.text_fields(seed).items():
+                if settings.get("fields") is None or field in settings["fields"]:
+                    lengths.setdefault(field, []).append(measure(text, settings["unit"]))
+        bounds = {field: (percentile(values, settings["lower_percentile"]),
+                          percentile(values, settings["upper_percentile"]))
+                  for field, values in lengths.items()}
+        return LengthCheck(bounds, settings["unit"], task.task_type, settings)
+
+
+@hookimpl
+def register_validators(register):
+    register(Length())

@@ -1,0 +1,49 @@
+"""Schema validator: a generated record must satisfy the task type's rules (its record schema,
+the label set, the tool catalog with each tool's parameter schema, the extraction output
+schema) plus any rules other plugins add through the ``schema_rules`` hook. In strict mode (the
+default) a structured output may not carry keys its schema does not list."""
+
+from __future__ import annotations
+
+import jsonschema
+
+from germinate import hookimpl
+from germinate.plugins import get_plugins
+from germinate.schema_errors import describe, field_name
+from germinate.validator import Check, Validator, Verdict
+
+
+class SchemaCheck(Check):
+    def __init__(self, rules: list[dict]) -> None:
+        self.validators = [jsonschema.Draft202012Validator(rule) for rule in rules]
+
+    def check(self, record: dict) -> Verdict:
+        for validator in self.validators:
+            error = jsonschema.exceptions.best_match(validator.iter_errors(record))
+            if error is not None:
+                path, message = describe(error)
+                return Verdict.reject(f"{field_name(path) or 'record'}: {message}", field=field_name(path))
+        return Verdict.accept()
+
+
+class Schema(Validator):
+    name = "schema"
+    order = 30
+    summary = "Structured outputs must fit the task's JSON Schema: types, required fields, enums, no unexpected keys."
+    config_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"strict": {"type": "boolean", "default": True,
+                                  "description": "forbid keys a schema does not list"}},
+    }
+
+    def prepare(self, seeds, settings, task):
+        rules = list(task.task_type.schema_rules(task.config, strict=settings.get("strict", True)))
+        for extra in get_plugins().pm.hook.schema_rules(task_type=task.task_type, config=task.config):
+            rules.extend(extra if isinstance(extra, list) else [extra])
+        return SchemaCheck([rule for rule in rules if rule])
+
+
+@hookimpl
+def register_validators(register):
+    register(Schema())
