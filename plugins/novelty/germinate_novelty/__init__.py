@@ -7,8 +7,6 @@ from __future__ import annotations
 from germinate import hookimpl
 from germinate.validator import Check, Validator, Verdict
 
-from .lcs_index import AnchorIndex, tokens
-
 
 def record_text(task_type, record: dict) -> str:
     return "\n".join(task_type.text_fields(record).values())
@@ -16,17 +14,20 @@ def record_text(task_type, record: dict) -> str:
 
 class NoveltyCheck(Check):
     def __init__(self, tau_min: float, tau_max: float, task_type) -> None:
+        from .lcs_index import AnchorIndex, tokens  # numpy: only when a cascade is built
+
+        self.tokens = tokens
         self.tau_min, self.tau_max, self.task_type = tau_min, tau_max, task_type
         self.index = AnchorIndex()
         self.anchors: list[str] = []
 
     def add_anchor(self, record: dict) -> None:
         text = record_text(self.task_type, record)
-        self.index.add(tokens(text))
+        self.index.add(self.tokens(text))
         self.anchors.append(text)
 
     def check(self, record: dict) -> Verdict:
-        score, nearest = self.index.best(tokens(record_text(self.task_type, record)))
+        score, nearest = self.index.best(self.tokens(record_text(self.task_type, record)))
         anchor = self.anchors[nearest] if nearest is not None else None
         if score > self.tau_max:
             return Verdict.reject(f"near-copy: ROUGE-L {score:.3f} > τ_max {self.tau_max:g}", score,
