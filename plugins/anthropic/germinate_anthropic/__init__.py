@@ -1,0 +1,89 @@
+"""Teacher backend for Anthropic's Messages API. System messages become the ``system`` parameter;
+the key comes from the environment variable named by ``api_key_env`` (default
+ANTHROPIC_API_KEY) and is never stored. SDK retries are off: the engine handles them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from germinate import hookimpl
+from germinate.http_errors import api_key, retry_after
+from germinate.teacher import (ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, PermanentError, RateLimited,
+                               Teacher, TeacherClient, TransientError)
+
+_SAMPLING = ("temperature", "max_tokens", "top_p")
+DEFAULT_MAX_TOKENS = 1024
+
+
+class AnthropicClient(TeacherClient):
+    def __init__(self, settings: dict[str, Any], key: str) -> None:
+        import anthropic
+
+        self.settings = settings
+        self.identity = {"backend": "anthropic", "model": settings["model"], "base_url": settings.get("base_url")}
+        self.default_concurrency = 8
+        self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
+        self._client = anthropic.AsyncAnthropic(api_key=key, base_url=settings.get("base_url"), max_retries=0,
+                                                timeout=float(settings.get("timeout", 120)) + 5)
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        import anthropic
+
+        system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
+        messages = [m for m in request.messages if m["role"] != "system"]
+        sampling = {**self.defaults, **{k: v for k, v in request.params.items() if k in _SAMPLING}}
+        params: dict[str, Any] = {"max_tokens": sampling.pop("max_tokens", DEFAULT_MAX_TOKENS)}
+        if system:
+            params["system"] = system
+        if sampling:  # recent SDKs no longer name temperature/top_p; the API still takes them
+            params["extra_body"] = sampling
+        try:
+            response = await self._client.messages.create(model=self.settings["model"], messages=messages, **params)
+        except anthropic.RateLimitError as exc:
+            raise RateLimited(retry_after(exc.response.headers), f"HTTP 429: {exc.message}") from None
+        except anthropic.APITimeoutError:
+            raise TransientError("timeout", "the server did not answer in time") from None
+        except anthropic.APIConnectionError as exc:
+            raise TransientError("connection", f"connection failed: {exc.__cause__ or exc}") from None
+        except anthropic.APIResponseValidationError as exc:
+            raise TransientError("bad_response", f"unexpected response body: {exc.message}") from None
+        except anthropic.APIStatusError as exc:
+            if exc.status_code >= 500 or exc.status_code in (408, 409):
+                raise TransientError("server_error", f"HTTP {exc.status_code}") from None
+            raise PermanentError(f"HTTP {exc.status_code}: {exc.message}") from None
+        except ValueError as exc:
+            raise TransientError("bad_response", f"unreadable response body: {exc}") from None
+        try:
+            text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+            return Completion(text, response.usage.input_tokens, response.usage.output_tokens, response.stop_reason)
+        except (AttributeError, TypeError) as exc:
+            raise TransientError("bad_response", f"response without content: {exc}") from None
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+class AnthropicTeacher(Teacher):
+    name = "anthropic"
+    summary = "Anthropic models through the Messages API."
+    config_schema = {
+        "type": "object",
+        "required": ["backend", "model"],
+        "additionalProperties": False,
+        "properties": {
+            "backend": {"const": "anthropic"},
+            "model": {"type": "string", "minLength": 1},
+            "base_url": {"type": "string", "pattern": "^https?://"},
+            "api_key_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                            "default": "ANTHROPIC_API_KEY"},
+            **ENGINE_SETTINGS_SCHEMA,
+        },
+    }
+
+    def client(self, settings, project_root=None):
+        return AnthropicClient(settings, api_key(settings, "ANTHROPIC_API_KEY", needs_key=True))
+
+
+@hookimpl
+def register_teachers(register):
+    register(AnthropicTeacher())

@@ -1,0 +1,86 @@
+"""Teacher backend that runs a GGUF chat model in-process with llama.cpp: no server, no network,
+no key. ``model`` is an embedded model name (see germinate.models) or a path to a .gguf file.
+llama.cpp answers one request at a time, so the engine runs it at concurrency 1; the model loads
+once, on the first request."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+from germinate import hookimpl
+from germinate.models import DEFAULT_LOCAL_TEACHER, locate
+from germinate.teacher import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient
+
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+
+
+class LlamaCppClient(TeacherClient):
+    default_concurrency = 1
+    free = True
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.path = locate(settings.get("model", DEFAULT_LOCAL_TEACHER))
+        self.settings = settings
+        self.identity = {"backend": "local", "model": settings.get("model", DEFAULT_LOCAL_TEACHER),
+                         "file": self.path.name, "size": self.path.stat().st_size}
+        self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
+        self._llama = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            self._llama = Llama(model_path=str(self.path), n_ctx=int(self.settings.get("n_ctx", 4096)),
+                                n_threads=int(self.settings.get("threads", os.cpu_count() or 2)),
+                                seed=int(self.settings.get("seed", 0)), verbose=False)
+        return self._llama
+
+    def _complete(self, request: ChatRequest) -> Completion:
+        params = {"max_tokens": 512, **self.defaults, **{k: v for k, v in request.params.items() if k in _SAMPLING}}
+        if "seed" not in params:
+            params["seed"] = request.sample  # reproducible draws: the same sample index, the same text
+        with self._lock:
+            response = self._load().create_chat_completion(messages=list(request.messages), **params)
+        choice = response["choices"][0]
+        usage = response.get("usage") or {}
+        return Completion(choice["message"].get("content") or "", usage.get("prompt_tokens", 0),
+                          usage.get("completion_tokens", 0), choice.get("finish_reason"))
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        return await asyncio.to_thread(self._complete, request)
+
+    async def aclose(self) -> None:
+        if self._llama is not None:
+            self._llama.close()
+            self._llama = None
+
+
+class LocalTeacher(Teacher):
+    name = "local"
+    summary = "An in-process GGUF model via llama.cpp (offline, free); default: the embedded model."
+    config_schema = {
+        "type": "object",
+        "required": ["backend"],
+        "additionalProperties": False,
+        "properties": {
+            "backend": {"const": "local"},
+            "model": {"type": "string", "default": DEFAULT_LOCAL_TEACHER,
+                      "description": "an embedded model name or a path to a .gguf file"},
+            "n_ctx": {"type": "integer", "minimum": 256, "default": 4096},
+            "threads": {"type": "integer", "minimum": 1},
+            "seed": {"type": "integer"},
+            **ENGINE_SETTINGS_SCHEMA,
+        },
+    }
+
+    def client(self, settings, project_root=None):
+        return LlamaCppClient(settings)
+
+
+@hookimpl
+def register_teachers(register):
+    register(LocalTeacher())

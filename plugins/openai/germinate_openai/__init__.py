@@ -1,0 +1,91 @@
+"""Teacher backend for OpenAI and any OpenAI-compatible server (vLLM, Ollama, llama.cpp server):
+set ``base_url`` to point at your own server. The API key is read from the environment variable
+named by ``api_key_env`` (default OPENAI_API_KEY) and never stored. The SDK's own retries are
+off: germinate's engine retries, backs off and counts every fault itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from germinate import hookimpl
+from germinate.http_errors import api_key, retry_after
+from germinate.teacher import (ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, PermanentError, RateLimited,
+                               Teacher, TeacherClient, TransientError)
+
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+
+
+class OpenAIClient(TeacherClient):
+    def __init__(self, settings: dict[str, Any], key: str) -> None:
+        import openai
+
+        self.settings = settings
+        self.identity = {"backend": "openai", "model": settings["model"], "base_url": settings.get("base_url")}
+        self.default_concurrency = 16
+        self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
+        self._client = openai.AsyncOpenAI(api_key=key, base_url=settings.get("base_url"),
+                                          organization=settings.get("organization"), max_retries=0,
+                                          timeout=float(settings.get("timeout", 120)) + 5)
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        import openai
+
+        params = {**self.defaults, **{k: v for k, v in request.params.items() if k in _SAMPLING}}
+        try:
+            response = await self._client.chat.completions.create(
+                model=self.settings["model"], messages=list(request.messages),
+                extra_body=self.settings.get("extra_body"), **params)
+        except openai.RateLimitError as exc:
+            raise RateLimited(retry_after(exc.response.headers), f"HTTP 429: {exc.message}") from None
+        except openai.APITimeoutError:
+            raise TransientError("timeout", "the server did not answer in time") from None
+        except openai.APIConnectionError as exc:
+            raise TransientError("connection", f"connection failed: {exc.__cause__ or exc}") from None
+        except openai.APIResponseValidationError as exc:
+            raise TransientError("bad_response", f"unexpected response body: {exc.message}") from None
+        except openai.APIStatusError as exc:
+            if exc.status_code >= 500 or exc.status_code in (408, 409):
+                raise TransientError("server_error", f"HTTP {exc.status_code}") from None
+            raise PermanentError(f"HTTP {exc.status_code}: {exc.message}") from None
+        except ValueError as exc:  # a body that is not JSON at all
+            raise TransientError("bad_response", f"unreadable response body: {exc}") from None
+        try:
+            choice = response.choices[0]
+            text = choice.message.content or ""
+            usage = response.usage
+            return Completion(text, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
+                              choice.finish_reason)
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise TransientError("bad_response", f"response without choices: {exc}") from None
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+class OpenAITeacher(Teacher):
+    name = "openai"
+    summary = "OpenAI, or any OpenAI-compatible server via base_url (vLLM, Ollama, llama.cpp server)."
+    config_schema = {
+        "type": "object",
+        "required": ["backend", "model"],
+        "additionalProperties": False,
+        "properties": {
+            "backend": {"const": "openai"},
+            "model": {"type": "string", "minLength": 1},
+            "base_url": {"type": "string", "pattern": "^https?://"},
+            "api_key_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "default": "OPENAI_API_KEY",
+                            "description": "NAME of the environment variable holding the key"},
+            "organization": {"type": "string"},
+            "seed": {"type": "integer"},
+            "extra_body": {"type": "object"},
+            **ENGINE_SETTINGS_SCHEMA,
+        },
+    }
+
+    def client(self, settings, project_root=None):
+        return OpenAIClient(settings, api_key(settings, "OPENAI_API_KEY", needs_key=not settings.get("base_url")))
+
+
+@hookimpl
+def register_teachers(register):
+    register(OpenAITeacher())

