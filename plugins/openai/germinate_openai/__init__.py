@@ -13,6 +13,7 @@ from germinate.teacher import (ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, 
                                Teacher, TeacherClient, TransientError)
 
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+POOL_SIZE = 4
 
 
 class OpenAIClient(TeacherClient):
@@ -23,16 +24,23 @@ class OpenAIClient(TeacherClient):
         self.identity = {"backend": "openai", "model": settings["model"], "base_url": settings.get("base_url")}
         self.default_concurrency = 16
         self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
-        self._client = openai.AsyncOpenAI(api_key=key, base_url=settings.get("base_url"),
-                                          organization=settings.get("organization"), max_retries=0,
-                                          timeout=float(settings.get("timeout", 120)) + 5)
+        # httpx's pool scans all its connections for every request: several small pools beat one
+        # big one once dozens of requests are in flight
+        shards = max(1, -(-int(settings.get("concurrency", self.default_concurrency)) // POOL_SIZE))
+        self._clients = [openai.AsyncOpenAI(api_key=key, base_url=settings.get("base_url"),
+                                            organization=settings.get("organization"), max_retries=0,
+                                            timeout=float(settings.get("timeout", 120)) + 5)
+                         for _ in range(shards)]
+        self._next = 0
 
     async def complete(self, request: ChatRequest) -> Completion:
         import openai
 
         params = {**self.defaults, **{k: v for k, v in request.params.items() if k in _SAMPLING}}
+        client = self._clients[self._next % len(self._clients)]
+        self._next += 1
         try:
-            response = await self._client.chat.completions.create(
+            response = await client.chat.completions.create(
                 model=self.settings["model"], messages=list(request.messages),
                 extra_body=self.settings.get("extra_body"), **params)
         except openai.RateLimitError as exc:
@@ -59,7 +67,8 @@ class OpenAIClient(TeacherClient):
             raise TransientError("bad_response", f"response without choices: {exc}") from None
 
     async def aclose(self) -> None:
-        await self._client.close()
+        for client in self._clients:
+            await client.close()
 
 
 class OpenAITeacher(Teacher):
