@@ -70,6 +70,9 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
             add(("teacher", "backend"), f"unknown teacher backend {teacher['backend']!r} (installed: {known})")
         else:
             for path, message in schema_problems(backend.config_schema, teacher):
+                if path == ("api_key",):
+                    message = ("API keys do not belong in task.yaml: export the key in an environment "
+                               "variable and name that variable in teacher.api_key_env")
                 add(("teacher",) + path, message)
 
     validation = config.get("validation")
