@@ -284,6 +284,92 @@ def ask_command(project: Path, prompt: tuple[str, ...], requests_file: Path | No
         click.echo(f"faults (retried): {faults}", err=True)
 
 
+QUICK = {"n": 40, "batch_size": 8}
+
+
+@cli.command("generate")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples to produce (default 10,000).")
+@click.option("--quick", is_flag=True, help=f"A preset for small machines: n={QUICK['n']}, batches of {QUICK['batch_size']}.")
+@click.option("--run", "run_name", default="default", show_default=True, help="Run folder under runs/.")
+@click.option("--batch-size", type=int, default=None, help="Examples per batch of teacher calls.")
+@click.option("--seed", type=int, default=None, help="Random seed for θ samples and shown seeds.")
+@click.option("--no-cache", is_flag=True, help="Call the teacher even for cached requests.")
+@click.option("--max-cost", type=float, default=None, help="Stop once this many USD are spent (everything kept).")
+@click.option("--dry-run", is_flag=True, help="Estimate teacher calls, tokens and cost; send nothing.")
+def generate_command(project: Path, n: int | None, quick: bool, run_name: str, batch_size: int | None,
+                     seed: int | None, no_cache: bool, max_cost: float | None, dry_run: bool) -> None:
+    """Generate synthetic examples until N pass the validation cascade (resumes where it stopped)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .generation import GenerationSettings, coverage_table, generate_batch, run_generation
+    from .ledger import summary_table
+    from .project import load_project
+    from .run_folder import RunFolder
+    from .teacher_setup import make_engine
+
+    loaded = load_project(project)
+    preset = dict(QUICK) if quick else {}
+    settings = GenerationSettings.from_config(loaded.section("generation"),
+                                              **{**preset, **{k: v for k, v in {"n": n, "batch_size": batch_size,
+                                                                                "seed": seed}.items() if v is not None}})
+    engine = make_engine(loaded, use_cache=not no_cache, max_cost=max_cost)
+    run = RunFolder.of(project, run_name)
+    console = _console()
+    if dry_run:
+        from .engine import estimate_tokens
+
+        seeds = len(loaded.seeds)
+        per_example = loaded.task_type.phases
+        calls = seeds + settings.n * per_example
+        prompt_in, prompt_out = estimate_tokens(_sample_request(loaded, settings))
+        cost = engine.meter.cost_of(engine.client.model, calls * prompt_in, calls * prompt_out)
+        click.echo(json.dumps({"model": engine.client.model, "at_least_calls": calls,
+                               "input_tokens_per_call": prompt_in, "max_output_tokens_per_call": prompt_out,
+                               "at_least_cost_usd": None if cost is None else round(cost, 2),
+                               "note": "rejected candidates add calls; the cache makes finished ones free"}, indent=2))
+        engine.close()
+        return
+    columns = (TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            bar = progress.add_task("generate", total=settings.n, info="")
+
+            def on_accept(accepted: int, candidates: int) -> None:
+                stats = engine.stats
+                progress.update(bar, completed=accepted,
+                                info=f"{candidates} candidates · teacher {stats.done} done, {stats.cached} cached, "
+                                     f"{stats.failed} failed · {engine.meter.total_tokens:,} tok · "
+                                     f"${engine.meter.total_cost:.4f}")
+
+            summary = run_generation(loaded, engine, settings, run, on_accept=on_accept)
+    finally:
+        engine.close()
+    console.print(summary_table(summary["validation"], title=f"validation ({' -> '.join(summary['order'])})"))
+    console.print(coverage_table(summary["coverage"]))
+    console.print(engine.meter.table())
+    if engine.stats.faults:
+        console.print(f"teacher faults (retried): {dict(engine.stats.faults)}")
+    if summary["stopped"]:
+        click.echo(summary["stopped"], err=True)
+    click.echo(f"{summary['accepted']}/{summary['target']} accepted in {run.path}")
+
+
+def _sample_request(project, settings):
+    """One representative generation request, for estimates."""
+    from .generation import GenContext, context_chunks, make_example, prompt_overrides
+    from .properties import Posterior
+    from .teacher import ChatRequest
+
+    props = project.task_type.own_properties(project.config)
+    ctx = GenContext(project, settings, Posterior(props, settings.prior, {}),
+                     context_chunks(project, settings.chunk_chars), prompt_overrides(project))
+    example = make_example(ctx, 0)
+    messages = project.task_type.generation_prompt(ctx, example, 0, [None] * project.task_type.phases)
+    return ChatRequest(messages, {"max_tokens": settings.max_tokens})
+
+
 @cli.group("cache")
 def cache_group() -> None:
     """Inspect or clear a project's cache of teacher calls."""

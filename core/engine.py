@@ -140,6 +140,7 @@ class Engine:
         self.identity = dict(client.identity)
         self.random = random.Random(self.settings.seed)
         self.budget_reached = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _report(self) -> None:
         if self.on_progress is not None:
@@ -260,14 +261,28 @@ class Engine:
                 "max_output_tokens": output_tokens, "max_cost_usd": None if cost is None else round(cost, 4)}
 
 
+    def run_blocking(self, requests: Iterable[ChatRequest],
+                     on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
+        """``run`` from synchronous code, batch after batch on one event loop (SDK connection
+        pools belong to the loop they were opened on)."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self.run(requests, on_result))
+
+    def close(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self.client.aclose())
+        finally:
+            self._loop.close()
+            self._loop = None
+
+
 def run_sync(engine: Engine, requests: Iterable[ChatRequest],
              on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
-    """Run an engine from synchronous code and close its client afterwards."""
-
-    async def main() -> list[Result]:
-        try:
-            return await engine.run(requests, on_result)
-        finally:
-            await engine.client.aclose()
-
-    return asyncio.run(main())
+    """Run an engine once from synchronous code and close its client afterwards."""
+    try:
+        return engine.run_blocking(requests, on_result)
+    finally:
+        engine.close()

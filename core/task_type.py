@@ -6,6 +6,8 @@ task.yaml keys the family needs, and the checks that JSON Schema cannot express.
 
 from __future__ import annotations
 
+import json
+import random
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -52,6 +54,57 @@ class TaskType:
         """JSON Schemas every generated record must satisfy under this project's config. With
         ``strict``, structured outputs may not carry keys their schema does not list."""
         return [self.record_schema]
+
+    # -- generation ------------------------------------------------------------------------------
+
+    #: teacher calls per example (extraction writes the text first, then its output)
+    phases: int = 1
+    #: default prompt templates by name; a project overrides any of them (generation.prompts in
+    #: task.yaml, or prompts/<name>.txt) without code. Placeholders use {name} syntax.
+    templates: dict[str, str] = {}
+
+    def own_properties(self, config: dict) -> list[Any]:
+        """Task-specific latent properties (germinate.properties.Property, source "record")."""
+        return []
+
+    def seed_values(self, record: dict, config: dict) -> dict[str, str]:
+        """The values of this task's own properties for one record (a seed's label...)."""
+        return {}
+
+    def pick_seeds(self, seeds: list[dict], theta: dict, k: int, rng: random.Random) -> list[dict]:
+        """The seed examples shown in one generation prompt."""
+        return rng.sample(seeds, min(k, len(seeds)))
+
+    def display(self, record: dict) -> str:
+        """A record as shown to the teacher in prompts."""
+        return json.dumps(record, ensure_ascii=False)
+
+    def generation_prompt(self, ctx: Any, example: Any, phase: int, previous: list[Any]) -> list[dict[str, str]]:
+        """Chat messages asking the teacher for phase ``phase`` of ``example`` (a
+        germinate.generation.Example: index, theta, shown seeds, context chunk, instructions).
+        ``previous`` holds the parsed results of earlier phases."""
+        raise NotImplementedError
+
+    def parse_phase(self, ctx: Any, example: Any, phase: int, text: str, previous: list[Any]) -> Any:
+        """Parse one phase's teacher text; the last phase returns the record. Raise
+        germinate.parsing.ParseError with a reason when the text is unusable."""
+        raise NotImplementedError
+
+    # -- training and inference ------------------------------------------------------------------
+
+    def prompt_text(self, record: dict) -> str:
+        """The user turn for the student: what it sees at inference time."""
+        return record["input"]
+
+    def target_text(self, record: dict) -> str:
+        """The assistant turn the student learns to produce."""
+        output = record["output"]
+        return output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+
+    def to_messages(self, record: dict, description: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": description},
+                {"role": "user", "content": self.prompt_text(record)},
+                {"role": "assistant", "content": self.target_text(record)}]
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,23 @@ The student learns to emit the class name, so classification is text generation 
 """
 
 from germinate import hookimpl
+from germinate.parsing import ParseError, plain_text
+from germinate.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.properties import Property
 from germinate.task_type import TaskType
+
+GENERATE = """Task description:
+{description}
+
+Examples whose label is "{label}":
+{target_examples}
+
+Examples with other labels:
+{other_examples}
+
+Write one new input for this task whose correct label is "{label}". It must be different from the examples.
+{instructions}
+Reply with the input text only: no label, no quotes, no explanation."""
 
 
 class Classification(TaskType):
@@ -35,6 +51,44 @@ class Classification(TaskType):
         labels = config.get("labels") or []
         if record["output"] not in labels:
             yield "output", f"label {record['output']!r} is not in the label set ({', '.join(labels)})"
+
+    templates = {"generate": GENERATE}
+
+    def own_properties(self, config):
+        labels = tuple(config.get("labels") or ())
+        return [Property("label", labels, "Which label does the example have?",
+                         {label: f'The correct label of the example must be "{label}".' for label in labels},
+                         source="record")]
+
+    def seed_values(self, record, config):
+        return {"label": record["output"]}
+
+    def pick_seeds(self, seeds, theta, k, rng):
+        return split_pick(seeds, lambda s: s["output"] == theta.get("label"), k, rng)
+
+    def generation_prompt(self, ctx, example, phase, previous):
+        label = example.theta["label"]
+        target, others = targets_and_others(example.shown, lambda s: s["output"] == label)
+        return chat(ctx.render("generate", label=label, instructions=example.instructions,
+                               target_examples=bullet_list([s["input"] for s in target]),
+                               other_examples=bullet_list([f'{s["input"]} -> {s["output"]}' for s in others])))
+
+    def parse_phase(self, ctx, example, phase, text, previous):
+        body = plain_text(text)
+        labels = ctx.config.get("labels") or []
+        # the prompt shows other examples as "text -> label"; weak teachers copy the arrow
+        for label in labels:
+            for tail in (f" -> {label}", f"-> {label}", f" → {label}"):
+                if body.endswith(tail):
+                    body = body[: -len(tail)].rstrip()
+        lowered = body.lower()
+        if "label" in lowered and any(f'"{label.lower()}"' in lowered or f"'{label.lower()}'" in lowered
+                                      for label in labels):
+            raise ParseError("the reply talks about the label instead of being an example input")
+        return {"input": body, "output": example.theta["label"]}
+
+    def display(self, record):
+        return f'{record["input"]} -> {record["output"]}'
 
     def schema_rules(self, config, strict=True):
         rule = {

@@ -1,9 +1,37 @@
 """Information extraction: a source text becomes a JSON object that fits the project's
 ``output_schema``."""
 
+import json
+
 from germinate import hookimpl
+from germinate.parsing import ParseError, extract_json, plain_text
+from germinate.prompting import bullet_list, chat
 from germinate.schema_errors import check_schema, field_name, forbid_extra_keys, schema_problems
 from germinate.task_type import TaskType
+
+
+TEXT = """We are collecting INPUT texts for this task:
+{description}
+
+Example INPUT texts (what the task receives, before any processing):
+{examples}
+
+Write one new INPUT text of the same kind as these examples, with different content. Do not process it, do not extract anything and do not write JSON: write only the raw input text.
+{instructions}"""
+
+EXTRACT = """Task description:
+{description}
+
+Output JSON Schema:
+{schema}
+
+Examples:
+{examples}
+
+Input text:
+{text}
+
+Reply with the JSON output for this input text only."""
 
 
 class Extraction(TaskType):
@@ -23,6 +51,27 @@ class Extraction(TaskType):
         },
         "required": ["output_schema"],
     }
+
+    phases = 2  # first a new source text, then its structured output
+    templates = {"text": TEXT, "extract": EXTRACT}
+
+    def generation_prompt(self, ctx, example, phase, previous):
+        if phase == 0:
+            return chat(ctx.render("text", instructions=example.instructions,
+                                   examples=bullet_list([s["input"] for s in example.shown], 700)))
+        pairs = [f'{s["input"]}\n=> {json.dumps(s["output"], ensure_ascii=False)}' for s in example.shown[:2]]
+        return chat(ctx.render("extract", text=previous[0], examples="\n\n".join(pairs),
+                               schema=json.dumps(ctx.config["output_schema"], separators=(",", ":"))))
+
+    def parse_phase(self, ctx, example, phase, text, previous):
+        if phase == 0:
+            body = plain_text(text, whole=True)
+            if body.startswith(("{", "[", "```")):
+                # the teacher answered with an output instead of writing an input: stop before
+                # paying for the second call
+                raise ParseError("asked for an input text, the teacher wrote JSON")
+            return body
+        return {"input": previous[0], "output": extract_json(text)}
 
     def check_config(self, config):
         problem = check_schema(config["output_schema"])

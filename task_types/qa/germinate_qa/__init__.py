@@ -2,7 +2,22 @@
 answers from memory; the context only grounds the generated training data)."""
 
 from germinate import hookimpl
+from germinate.parsing import ParseError, extract_json
+from germinate.prompting import bullet_list, chat
 from germinate.task_type import TaskType
+
+GENERATE = """Task description:
+{description}
+
+Examples:
+{examples}
+
+Context:
+{context}
+
+Write one new question that can be answered from the context above, and its answer, in the same style as the examples.
+{instructions}
+Reply with one JSON object and nothing else: {{"question": "...", "answer": "..."}}"""
 
 _text = {"type": "string"}
 
@@ -20,9 +35,36 @@ class OpenBookQA(TaskType):
         },
     }
     key_fields = ("question", "context")
+    templates = {"generate": GENERATE}
 
     def text_fields(self, record):
         return {k: record[k] for k in ("question", "answer") if isinstance(record.get(k), str)}
+
+    def generation_prompt(self, ctx, example, phase, previous):
+        shown = [f'{s["question"]} -> {s["answer"] or "(no answer in the context)"}' for s in example.shown]
+        return chat(ctx.render("generate", context=example.chunk or "", instructions=example.instructions,
+                               examples=bullet_list(shown)))
+
+    def parse_phase(self, ctx, example, phase, text, previous):
+        data = extract_json(text)
+        question, answer = data.get("question"), data.get("answer")
+        if not isinstance(question, str) or not question.strip():
+            raise ParseError("the JSON has no 'question'")
+        if not isinstance(answer, (str, int, float)):
+            raise ParseError("the JSON has no 'answer'")
+        return self._record(example.chunk or "", question.strip(), str(answer).strip())
+
+    def _record(self, context, question, answer):
+        return {"context": context, "question": question, "answer": answer}
+
+    def display(self, record):
+        return f'Q: {record["question"]} A: {record["answer"]}'
+
+    def prompt_text(self, record):
+        return f'Context:\n{record["context"]}\n\nQuestion: {record["question"]}'
+
+    def target_text(self, record):
+        return record["answer"]
 
 
 class ClosedBookQA(OpenBookQA):
@@ -38,6 +80,13 @@ class ClosedBookQA(OpenBookQA):
         },
     }
     key_fields = ("question",)
+
+    def _record(self, context, question, answer):
+        # the context grounded the generation; training drops it so the student must know the answer
+        return {"question": question, "answer": answer, "context": context}
+
+    def prompt_text(self, record):
+        return record["question"]
 
 
 @hookimpl

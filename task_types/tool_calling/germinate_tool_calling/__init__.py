@@ -1,7 +1,12 @@
 """Tool calling: a request in plain English becomes exactly one call ``{"name", "arguments"}`` to
 a tool from the project's catalog (OpenAI-style JSON Schema function definitions)."""
 
+import json
+
 from germinate import hookimpl
+from germinate.parsing import ParseError, extract_json
+from germinate.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.properties import Property
 from germinate.schema_errors import check_schema, field_name, forbid_extra_keys, schema_problems
 from germinate.task_type import TaskType
 
@@ -14,6 +19,36 @@ _FUNCTION = {
         "parameters": {"type": "object"},
     },
 }
+
+
+GENERATE = """Task description:
+{description}
+
+Tools (JSON Schema):
+{catalog}
+
+Examples that call "{tool}":
+{target_examples}
+
+Examples that call other tools:
+{other_examples}
+
+Write one new user request that must be handled by calling the tool "{tool}", and that call. It must be different from the examples.
+{instructions}
+Reply with one JSON object and nothing else: {{"input": "<the request>", "output": {{"name": "{tool}", "arguments": {{...}}}}}}"""
+
+
+def _catalog_text(config):
+    lines = []
+    for entry in config.get("tools") or []:
+        function = entry.get("function", entry)
+        lines.append(json.dumps({"name": function["name"], "description": function.get("description", ""),
+                                 "parameters": function.get("parameters", {})}, separators=(",", ":")))
+    return "\n".join(lines)
+
+
+def _example(record):
+    return json.dumps({"input": record["input"], "output": record["output"]}, ensure_ascii=False)
 
 
 def catalog(config):
@@ -61,6 +96,52 @@ class ToolCalling(TaskType):
         },
         "required": ["tools"],
     }
+
+    templates = {"generate": GENERATE}
+
+    def own_properties(self, config):
+        names = tuple(catalog(config))
+        return [Property("tool", names, "Which tool does the example call?",
+                         {name: f'The request must be one that is handled by calling the tool "{name}".'
+                          for name in names}, source="record")]
+
+    def seed_values(self, record, config):
+        return {"tool": record["output"]["name"]}
+
+    def pick_seeds(self, seeds, theta, k, rng):
+        return split_pick(seeds, lambda s: s["output"]["name"] == theta.get("tool"), k, rng)
+
+    def generation_prompt(self, ctx, example, phase, previous):
+        tool = example.theta["tool"]
+        target, others = targets_and_others(example.shown, lambda s: s["output"]["name"] == tool)
+        return chat(ctx.render("generate", tool=tool, catalog=_catalog_text(ctx.config),
+                               instructions=example.instructions,
+                               target_examples=bullet_list([_example(s) for s in target], 600),
+                               other_examples=bullet_list([_example(s) for s in others], 600)))
+
+    def parse_phase(self, ctx, example, phase, text, previous):
+        data = extract_json(text)
+        request = data.get("input", data.get("request"))
+        call = data.get("output", data.get("call", data.get("tool_call")))
+        if not isinstance(request, str) or not request.strip():
+            raise ParseError("the JSON has no 'input' text")
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            raise ParseError("the JSON has no 'output' call with a tool name")
+        arguments = call.get("arguments", call.get("parameters", {}))
+        if isinstance(arguments, str):  # OpenAI-style arguments as a JSON string
+            try:
+                arguments = json.loads(arguments)
+            except json.JSONDecodeError:
+                raise ParseError("the call's arguments are not valid JSON") from None
+        if call["name"] != example.theta["tool"]:
+            raise ParseError(f"called {call['name']!r}, not the target tool {example.theta['tool']!r}")
+        return {"input": request.strip(), "output": {"name": call["name"], "arguments": arguments}}
+
+    def display(self, record):
+        return _example(record)
+
+    def target_text(self, record):
+        return json.dumps(record["output"], ensure_ascii=False)
 
     def check_config(self, config):
         seen = set()

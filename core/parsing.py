@@ -1,0 +1,83 @@
+"""Getting records out of a teacher's free text: JSON with prose around it, code fences,
+single trailing commas, or the last closing brackets missing (a model stopping one token early).
+Nothing here ever evaluates model output."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.S)
+_TRAILING_COMMA = re.compile(r",\s*([}\]])")
+
+
+class ParseError(ValueError):
+    """The teacher's text holds no usable record; the message says why (it lands in the ledger)."""
+
+
+def _close(text: str) -> str:
+    """Append the closing quotes/brackets a truncated JSON value is missing."""
+    stack, in_string, escaped = [], False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            stack.append("}" if char == "{" else "]")
+        elif char in "}]" and stack:
+            stack.pop()
+    return text + ('"' if in_string else "") + "".join(reversed(stack))
+
+
+def extract_json(text: str, want: type = dict) -> Any:
+    """The first JSON value of type ``want`` in ``text``; raises ParseError saying what was wrong."""
+    if not text or not text.strip():
+        raise ParseError("empty reply")
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    decoder = json.JSONDecoder()
+    opener = "{" if want is dict else "["
+    truncated = False
+    for candidate in candidates:
+        for start in [i for i, c in enumerate(candidate) if c == opener]:
+            chunk = candidate[start:]
+            for attempt in (chunk, _TRAILING_COMMA.sub(r"\1", chunk)):
+                try:
+                    value, _ = decoder.raw_decode(attempt)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(value, want):
+                    return value
+            repaired = _close(_TRAILING_COMMA.sub(r"\1", chunk.rstrip().rstrip(",")))
+            try:
+                value, _ = decoder.raw_decode(repaired)
+            except json.JSONDecodeError:
+                truncated = True
+                continue
+            if isinstance(value, want):
+                return value
+    kind = "object" if want is dict else "array"
+    raise ParseError(f"no JSON {kind} in the reply" + (" (it looks cut off)" if truncated else ""))
+
+
+_PREFIX = re.compile(r"^(?:(?:new )?(?:input|text|example|question|request)\s*(?:text)?\s*:\s*)", re.I)
+
+
+def plain_text(text: str, whole: bool = False) -> str:
+    """A reply that should be just a text: drop a leading 'Input:' label, wrapping quotes and
+    (unless ``whole``) anything after the first blank line (models like to add explanations)."""
+    if not text or not text.strip():
+        raise ParseError("empty reply")
+    body = text.strip() if whole else text.strip().split("\n\n")[0].strip()
+    body = _PREFIX.sub("", body).strip()
+    if len(body) >= 2 and body[0] == body[-1] and body[0] in "\"'“”":
+        body = body[1:-1].strip()
+    if not body:
+        raise ParseError("empty reply after removing labels and quotes")
+    return body

@@ -1,0 +1,37 @@
+"""A deterministic teacher behind a real loopback OpenAI-compatible server, for generation tests:
+it answers labelling prompts with a label and generation prompts with a varied example built
+from a hash of the prompt, some of them broken on purpose."""
+
+import hashlib
+import json
+import re
+
+from germinate.loopback import Action, LoopbackServer, last_user_text
+
+WORDS = ("river mountain quantum ledger violin harbor pepper comet saddle lantern orbit meadow cipher "
+         "glacier tundra marble falcon prism sonnet canyon ember thistle beacon quarry").split()
+
+
+def answer(prompt: str) -> str:
+    digest = int(hashlib.sha256(prompt.encode()).hexdigest(), 16)
+    if "Label this example's properties" in prompt:
+        return json.dumps({"complexity": ["simple", "moderate", "complex"][digest % 3]})
+    if "List" in prompt and "topics" in prompt:
+        return '["travel", "food", "money"]'
+    label = re.search(r'correct label is "([^"]+)"', prompt)
+    words = [WORDS[(digest >> (5 * i)) % len(WORDS)] for i in range(3 + digest % 3)]
+    kind = digest % 9
+    if kind == 0:
+        return "**" + " ".join(words) + "**"          # markdown: the format validator rejects it
+    if kind == 1:
+        return ""                                      # empty: a parse failure
+    text = "The " + " ".join(words) + " works well"
+    return text if label else json.dumps({"input": text})
+
+
+def script(call) -> Action:
+    return Action("ok", text=answer(last_user_text(call.body)), delay=0.02)
+
+
+def fake_teacher() -> LoopbackServer:
+    return LoopbackServer(script)
