@@ -66,6 +66,8 @@ def extract_json(text: str, want: type = dict) -> Any:
     raise ParseError(f"no JSON {kind} in the reply" + (" (it looks cut off)" if truncated else ""))
 
 
+_PREAMBLE = re.compile(r"^(?:sure|certainly|of course|okay|ok|here)\b[^\n]{0,120}:\s*$", re.I)
+_REFUSAL = re.compile(r"^(?:i'?m sorry|i am sorry|i cannot|i can'?t|as an ai)\b", re.I)
 _PREFIX = re.compile(r"^(?:(?:new )?(?:input|text|example|question|request)\s*(?:text)?\s*:\s*)", re.I)
 
 
@@ -74,7 +76,13 @@ def plain_text(text: str, whole: bool = False) -> str:
     (unless ``whole``) anything after the first blank line (models like to add explanations)."""
     if not text or not text.strip():
         raise ParseError("empty reply")
-    body = text.strip() if whole else text.strip().split("\n\n")[0].strip()
+    body = text.strip()
+    if _REFUSAL.match(body):
+        raise ParseError("the teacher refused")
+    first, _, rest = body.partition("\n")
+    if _PREAMBLE.match(first.strip()) and rest.strip():  # "Certainly! Here's a new text:"
+        body = rest.strip()
+    body = body if whole else body.split("\n\n")[0].strip()
     body = _PREFIX.sub("", body).strip()
     if len(body) >= 2 and body[0] == body[-1] and body[0] in "\"'“”":
         body = body[1:-1].strip()

@@ -10,14 +10,15 @@ from germinate.schema_errors import check_schema, field_name, forbid_extra_keys,
 from germinate.task_type import TaskType
 
 
-TEXT = """We are collecting INPUT texts for this task:
-{description}
-
-Example INPUT texts (what the task receives, before any processing):
+# The task description is left out of the text phase on purpose: it describes the OUTPUT (often
+# "return JSON"), and small teachers then write an output instead of an input. A project can
+# put {description} back by overriding the template.
+TEXT = """Here are example texts from a dataset:
 {examples}
 
-Write one new INPUT text of the same kind as these examples, with different content. Do not process it, do not extract anything and do not write JSON: write only the raw input text.
-{instructions}"""
+Write one more text like these: the same kind of text, with different content (other names, numbers and details).
+{instructions}
+Reply with the new text only."""
 
 EXTRACT = """Task description:
 {description}

@@ -1,0 +1,71 @@
+"""kill -9 a real `germinate generate` at 10 random moments: nothing accepted is lost, nothing is
+duplicated, no finished teacher call is paid for twice, and the final accepted set equals that of
+an uninterrupted run with the same seed."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+from fake_teacher import fake_teacher
+
+from conftest import GERMINATE
+
+pytestmark = pytest.mark.slow
+
+N = 40
+
+
+def _project(make_project, server):
+    return make_project(config={
+        "task_type": "classification", "description": "Classify a product review as positive or negative.",
+        "labels": ["positive", "negative"],
+        "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1", "concurrency": 4},
+        "generation": {"batch_size": 4}})
+
+
+def _accepted(project):
+    return [json.loads(line) for line in (project / "runs" / "default" / "accepted.jsonl").read_text().splitlines()]
+
+
+def _bodies(server):
+    return Counter(json.dumps(c.body, sort_keys=True) for c in server.calls)
+
+
+def test_kill_at_random_moments_then_resume(make_project):
+    with fake_teacher() as clean_server:
+        clean = _project(make_project, clean_server)
+        subprocess.run(GERMINATE + ["generate", str(clean), "--n", str(N)], check=True, capture_output=True)
+        clean_bodies = _bodies(clean_server)
+    rng = random.Random(2024)
+    kills = 0
+    with fake_teacher() as server:
+        project = _project(make_project, server)
+        for _ in range(10):
+            process = subprocess.Popen(GERMINATE + ["generate", str(project), "--n", str(N)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.3, 2.5))
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                kills += 1
+            process.wait()
+        final = subprocess.run(GERMINATE + ["generate", str(project), "--n", str(N)], capture_output=True, text=True)
+        assert final.returncode == 0, final.stderr
+        bodies = _bodies(server)
+    assert kills >= 5, "the run finished too fast for the kills to land"
+
+    got, want = _accepted(project), _accepted(clean)
+    assert [(r["id"], r["record"], r.get("theta")) for r in got] == [(r["id"], r["record"], r.get("theta")) for r in want]
+    assert len({r["id"] for r in got}) == len(got)
+    candidates = [json.loads(line) for line in (project / "runs" / "default" / "candidates.jsonl").read_text().splitlines()]
+    assert [c["index"] for c in candidates] == list(range(len(candidates)))
+
+    # the same calls overall; a call is sent again only if it was still in flight when killed
+    assert set(bodies) == set(clean_bodies)
+    repeated = sum(count - 1 for count in bodies.values())
+    assert repeated <= kills * 4
