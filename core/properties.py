@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import attrs
-import numpy as np
 
 from .parsing import ParseError, extract_json, plain_text
 from .teacher import ChatRequest
@@ -127,6 +126,8 @@ def parse_labels(text: str, props: list[Property]) -> dict[str, str | None]:
 
 def length_fallback(lengths: list[int]) -> list[str]:
     """Length labels by tercile of the seeds' own lengths, when the teacher's are unusable."""
+    import numpy as np  # only when generating: keeps the CLI's start-up light
+
     low, high = np.percentile(lengths, [100 / 3, 200 / 3])
     return ["short" if n <= low else "long" if n > high else "medium" for n in lengths]
 
@@ -137,7 +138,9 @@ class Posterior:
     prior: float
     counts: dict[str, dict[str, int]]
 
-    def alpha(self, prop: Property) -> np.ndarray:
+    def alpha(self, prop: Property) -> "np.ndarray":
+        import numpy as np
+
         return np.array([self.prior + self.counts.get(prop.name, {}).get(v, 0) for v in prop.values], dtype=float)
 
     def mean(self, prop: Property) -> dict[str, float]:
@@ -146,6 +149,8 @@ class Posterior:
 
     def sample(self, seed: int, index: int) -> dict[str, str]:
         """θ for example ``index``: p ~ Dirichlet(α_post), value ~ Categorical(p), per property."""
+        import numpy as np
+
         rng = np.random.default_rng([seed, index])
         theta = {}
         for prop in self.properties:
