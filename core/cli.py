@@ -370,6 +370,103 @@ def _sample_request(project, settings):
     return ChatRequest(messages, {"max_tokens": settings.max_tokens})
 
 
+@cli.command("train")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+@click.option("--run", "run_name", default="default", show_default=True, help="Run folder under runs/.")
+@click.option("--seeds-only", is_flag=True, help="Train on the seeds alone (the seed-student baseline).")
+@click.option("--epochs", type=float, default=None, help="Override training.epochs.")
+@click.option("--merge", is_flag=True, default=None, help="Also write a merged plain HF model.")
+@click.option("--save-steps", type=int, default=None, help="Checkpoint every N optimizer steps.")
+def train_command(project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None,
+                  save_steps: int | None) -> None:
+    """LoRA-fine-tune the student on seeds + accepted examples (resumes from the last checkpoint)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .project import load_project
+    from .run_folder import RunFolder
+    from .training import TrainSettings, train
+
+    loaded = load_project(project)
+    settings = TrainSettings.from_config(loaded.section("training"), epochs=epochs, merge=merge, save_steps=save_steps)
+    columns = (TextColumn("[bold]train"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    with Progress(*columns, console=_console()) as progress:
+        bar = progress.add_task("train", total=None, info="loading the student")
+
+        def update(step: int, total: int, loss: float | None, tokens_per_s: float) -> None:
+            info = f"loss {loss:.4f} · {tokens_per_s:,.0f} tok/s" if loss is not None else ""
+            progress.update(bar, completed=step, total=total, info=info)
+
+        result = train(loaded, RunFolder.of(project, run_name), settings, seeds_only=seeds_only, progress=update)
+    losses = result["losses"]
+    click.echo(f"trained {result['examples']} examples in {result['steps']} steps"
+               + (f" (resumed from {Path(result['resumed_from']).name})" if result["resumed_from"] else "")
+               + (f"; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else "")
+               + (f"; held-out loss {result['eval_losses'][-1]:.4f}" if result["eval_losses"] else ""))
+    click.echo(f"adapter: {result['adapter']}" + (f"\nmerged model: {result['merged']}" if "merged" in result else ""))
+
+
+@cli.command("predict")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+@click.option("--input", "input_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True,
+              help="JSONL of records in the task's format (outputs, if present, are kept as references).")
+@click.option("--output", "output_file", type=click.Path(path_type=Path), default=None,
+              help="Where to write predictions (default: runs/<run>/predictions.jsonl).")
+@click.option("--run", "run_name", default="default", show_default=True)
+@click.option("--model", "which", default="trained", show_default=True,
+              help="trained, seeds, base, or a path to a merged model or adapter folder.")
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--max-new-tokens", type=int, default=256, show_default=True)
+def predict_command(project: Path, input_file: Path, output_file: Path | None, run_name: str, which: str,
+                    batch_size: int, max_new_tokens: int) -> None:
+    """Run a student over a JSONL file, batched, and write its predictions."""
+    from .inference import Student, prompt_messages, resolve_model
+    from .jsonl import read_jsonl, write_jsonl
+    from .project import load_project
+    from .run_folder import RunFolder
+
+    loaded = load_project(project)
+    records, problems = read_jsonl(input_file, str(input_file))
+    if problems:
+        raise GerminateError(problems)
+    run = RunFolder.of(project, run_name)
+    base, adapter = resolve_model(loaded.config, run.path, which)
+    student = Student(base, adapter)
+    conversations = [prompt_messages(loaded.task_type, r.data, loaded.config["description"]) for r in records]
+    outputs = []
+    with _console().status(f"predicting {len(records)} records"):
+        outputs = student.generate(conversations, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    target = output_file or run.ensure().path / "predictions.jsonl"
+    write_jsonl(target, [{"line": r.line, "prediction": text, "record": r.data} for r, (text, _, _) in zip(records, outputs)])
+    click.echo(f"wrote {len(outputs)} predictions to {target}")
+
+
+@cli.command("serve")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+@click.option("--run", "run_name", default="default", show_default=True)
+@click.option("--model", "which", default="trained", show_default=True,
+              help="trained, seeds, base, or a path to a merged model or adapter folder.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def serve_command(project: Path, run_name: str, which: str, host: str, port: int) -> None:
+    """Serve the student as an OpenAI-compatible API (/v1/chat/completions, /v1/models)."""
+    from .inference import Student, resolve_model
+    from .project import load_project
+    from .run_folder import RunFolder
+    from .serving import make_server
+
+    loaded = load_project(project)
+    base, adapter = resolve_model(loaded.config, RunFolder.of(project, run_name).path, which)
+    server = make_server(Student(base, adapter), loaded.name, loaded.config["description"], host, port)
+    click.echo(f"serving {loaded.name} on http://{host}:{server.server_address[1]}/v1 (Ctrl-C to stop)", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @cli.group("cache")
 def cache_group() -> None:
     """Inspect or clear a project's cache of teacher calls."""

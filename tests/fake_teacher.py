@@ -29,9 +29,5 @@ def answer(prompt: str) -> str:
     return text if label else json.dumps({"input": text})
 
 
-def script(call) -> Action:
-    return Action("ok", text=answer(last_user_text(call.body)), delay=0.02)
-
-
-def fake_teacher() -> LoopbackServer:
-    return LoopbackServer(script)
+def fake_teacher(delay: float = 0.02) -> LoopbackServer:
+    return LoopbackServer(lambda call: Action("ok", text=answer(last_user_text(call.body)), delay=delay))

@@ -18,7 +18,7 @@ def test_messages_api_request_and_response_shapes(tmp_path, monkeypatch):
                                        prices={"claude-test": {"input": 3, "output": 15}})
         engine = make_engine(project)
         results = run_sync(engine, requests(2))
-    call = server.calls[0]
+    call = next(c for c in server.calls if c.body["messages"][0]["content"] == "hello 0")
     assert call.method == "POST" and call.path == "/v1/messages"
     # older SDKs send x-api-key, newer ones a bearer token
     assert "sk-ant-SENTINEL" in (call.headers.get("x-api-key", ""), call.headers.get("authorization", "").removeprefix("Bearer "))

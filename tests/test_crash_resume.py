@@ -18,7 +18,9 @@ from conftest import GERMINATE
 
 pytestmark = pytest.mark.slow
 
-N = 40
+N = 150
+DELAY = 0.1  # per teacher call: the run lasts long enough for every kill to land mid-work
+KILLS = 10
 
 
 def _project(make_project, server):
@@ -38,18 +40,19 @@ def _bodies(server):
 
 
 def test_kill_at_random_moments_then_resume(make_project):
-    with fake_teacher() as clean_server:
+    with fake_teacher(DELAY) as clean_server:
         clean = _project(make_project, clean_server)
         subprocess.run(GERMINATE + ["generate", str(clean), "--n", str(N)], check=True, capture_output=True)
         clean_bodies = _bodies(clean_server)
     rng = random.Random(2024)
-    kills = 0
-    with fake_teacher() as server:
+    kills = starts = 0
+    with fake_teacher(DELAY) as server:
         project = _project(make_project, server)
-        for _ in range(10):
+        while kills < KILLS and starts < 3 * KILLS:
+            starts += 1
             process = subprocess.Popen(GERMINATE + ["generate", str(project), "--n", str(N)],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.3, 2.5))
+            time.sleep(rng.uniform(0.5, 2.0))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
                 kills += 1
@@ -57,7 +60,7 @@ def test_kill_at_random_moments_then_resume(make_project):
         final = subprocess.run(GERMINATE + ["generate", str(project), "--n", str(N)], capture_output=True, text=True)
         assert final.returncode == 0, final.stderr
         bodies = _bodies(server)
-    assert kills >= 5, "the run finished too fast for the kills to land"
+    assert kills == KILLS, "the run finished before every kill landed"
 
     got, want = _accepted(project), _accepted(clean)
     assert [(r["id"], r["record"], r.get("theta")) for r in got] == [(r["id"], r["record"], r.get("theta")) for r in want]
@@ -66,6 +69,8 @@ def test_kill_at_random_moments_then_resume(make_project):
     assert [c["index"] for c in candidates] == list(range(len(candidates)))
 
     # the same calls overall; a call is sent again only if it was still in flight when killed
+    # (identical prompts can recur at different example indexes, so compare with the clean run's
+    # count for each body rather than with one)
     assert set(bodies) == set(clean_bodies)
-    repeated = sum(count - 1 for count in bodies.values())
+    repeated = sum(max(0, count - clean_bodies[body]) for body, count in bodies.items())
     assert repeated <= kills * 4
