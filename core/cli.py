@@ -375,7 +375,7 @@ def _sample_request(project, settings):
 @click.option("--run", "run_name", default="default", show_default=True, help="Run folder under runs/.")
 @click.option("--seeds-only", is_flag=True, help="Train on the seeds alone (the seed-student baseline).")
 @click.option("--epochs", type=float, default=None, help="Override training.epochs.")
-@click.option("--merge", is_flag=True, default=None, help="Also write a merged plain HF model.")
+@click.option("--merge", "merge", flag_value=True, default=None, help="Also write a merged plain HF model (or set training.merge).")
 @click.option("--save-steps", type=int, default=None, help="Checkpoint every N optimizer steps.")
 def train_command(project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None,
                   save_steps: int | None) -> None:
@@ -387,7 +387,9 @@ def train_command(project: Path, run_name: str, seeds_only: bool, epochs: float 
     from .training import TrainSettings, train
 
     loaded = load_project(project)
-    settings = TrainSettings.from_config(loaded.section("training"), epochs=epochs, merge=merge, save_steps=save_steps)
+    # an absent --merge must not override training.merge in task.yaml
+    settings = TrainSettings.from_config(loaded.section("training"), epochs=epochs, merge=merge or None,
+                                         save_steps=save_steps)
     columns = (TextColumn("[bold]train"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
                TextColumn("{task.fields[info]}"), TimeRemainingColumn())
     with Progress(*columns, console=_console()) as progress:

@@ -49,7 +49,8 @@ class TrainSettings:
     @classmethod
     def from_config(cls, section: dict[str, Any], **overrides: Any) -> "TrainSettings":
         names = {a.name for a in attrs.fields(cls)}
-        values = {k: v for k, v in {**section, **overrides}.items() if k in names and v is not None}
+        given = {k: v for k, v in overrides.items() if v is not None}  # None: not given, keep task.yaml's
+        values = {k: v for k, v in {**section, **given}.items() if k in names}
         return cls(**values)
 
 
@@ -221,3 +222,18 @@ class _Dataset:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+def mean_loss(model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str,
+              max_length: int = 1024) -> float:
+    """Mean assistant-token loss of ``model`` over ``records`` (evaluation and tests)."""
+    import torch
+
+    collator = Collator(tokenizer.pad_token_id)
+    losses = []
+    with torch.no_grad():
+        for record in records:
+            item = encode(tokenizer, task_type.to_messages(record, description), max_length)
+            if item is not None:
+                losses.append(float(model(**collator([item])).loss))
+    return sum(losses) / len(losses)
