@@ -279,9 +279,8 @@ def ask_command(project: Path, prompt: tuple[str, ...], requests_file: Path | No
     _console().print(engine.meter.table())
     if engine.budget_reached:
         click.echo(f"stopped starting new calls: --max-cost {max_cost} reached; finished calls are cached", err=True)
-    faults = dict(engine.stats.faults)
-    if faults:
-        click.echo(f"faults (retried): {faults}", err=True)
+    if engine.stats.faults:
+        click.echo(f"teacher faults (retried): {json.dumps(dict(engine.stats.faults), sort_keys=True)}", err=True)
 
 
 QUICK = {"n": 40, "batch_size": 8}
@@ -350,7 +349,7 @@ def generate_command(project: Path, n: int | None, quick: bool, run_name: str, b
     console.print(coverage_table(summary["coverage"]))
     console.print(engine.meter.table())
     if engine.stats.faults:
-        console.print(f"teacher faults (retried): {dict(engine.stats.faults)}")
+        click.echo(f"teacher faults (retried): {json.dumps(dict(engine.stats.faults), sort_keys=True)}")
     if summary["stopped"]:
         click.echo(summary["stopped"], err=True)
     click.echo(f"{summary['accepted']}/{summary['target']} accepted in {run.path}")

@@ -152,8 +152,8 @@ class LoopbackServer:
                     body = None
                 if not await self._respond(method, path, headers, raw, body, writer):
                     return
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, asyncio.CancelledError):
+            pass  # a client went away, or the server is stopping
         finally:
             if not writer.is_closing():
                 writer.close()

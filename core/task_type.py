@@ -106,6 +106,15 @@ class TaskType:
                 {"role": "user", "content": self.prompt_text(record)},
                 {"role": "assistant", "content": self.target_text(record)}]
 
+    # -- evaluation --------------------------------------------------------------------------------
+
+    def score(self, prediction: str, record: dict, config: dict) -> Any:
+        """A germinate.metrics.Score for one prediction against its reference record. The default
+        (free-text answers) asks for a judge: ``Score(None)``."""
+        from .metrics import Score
+
+        return Score(None, prediction.strip())
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,

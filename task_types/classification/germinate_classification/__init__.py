@@ -87,6 +87,16 @@ class Classification(TaskType):
             raise ParseError("the reply talks about the label instead of being an example input")
         return {"input": body, "output": example.theta["label"]}
 
+    def score(self, prediction, record, config):
+        from germinate.metrics import Score
+
+        lines = [line for line in prediction.strip().splitlines() if line.strip()]
+        answer = lines[0].strip().strip("\"'`.").strip().lower() if lines else ""
+        labels = {label.lower(): label for label in config.get("labels") or []}
+        if answer not in labels:
+            return Score(False, answer, f"not a label: {answer[:60]!r}")
+        return Score(labels[answer] == record["output"], labels[answer])
+
     def display(self, record):
         return f'{record["input"]} -> {record["output"]}'
 

@@ -51,6 +51,14 @@ def _example(record):
     return json.dumps({"input": record["input"], "output": record["output"]}, ensure_ascii=False)
 
 
+def _normalised(name, arguments, tools):
+    """A call as a plain dict, with arguments equal to their declared default dropped."""
+    properties = (tools.get(name) or {}).get("properties", {})
+    kept = {k: v for k, v in arguments.items()
+            if not (isinstance(properties.get(k), dict) and "default" in properties[k] and properties[k]["default"] == v)}
+    return {"name": name, "arguments": kept}
+
+
 def catalog(config):
     """Tool name -> parameters schema, accepting both ``{"type": "function", "function": {...}}``
     entries and bare function objects."""
@@ -136,6 +144,30 @@ class ToolCalling(TaskType):
         if call["name"] != example.theta["tool"]:
             raise ParseError(f"called {call['name']!r}, not the target tool {example.theta['tool']!r}")
         return {"input": request.strip(), "output": {"name": call["name"], "arguments": arguments}}
+
+    def score(self, prediction, record, config):
+        """Exact match of {"name", "arguments"} parsed from JSON or a Python-literal call (read with
+        ast, never executed); arguments equal to their schema default count as left out."""
+        from germinate.metrics import Score, parse_python_call
+
+        try:
+            call = extract_json(prediction)
+        except ParseError:
+            call = parse_python_call(prediction)
+        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+            return Score(False, None, "no tool call in the prediction")
+        arguments = call.get("arguments", {})
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments)
+            except json.JSONDecodeError:
+                return Score(False, None, "arguments are not valid JSON")
+        if not isinstance(arguments, dict):
+            return Score(False, None, "arguments are not an object")
+        tools = catalog(config)
+        got = _normalised(call["name"], arguments, tools)
+        want = _normalised(record["output"]["name"], record["output"]["arguments"], tools)
+        return Score(got == want, got)
 
     def display(self, record):
         return _example(record)
