@@ -90,6 +90,20 @@ class Collator:
         return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels), "attention_mask": torch.tensor(mask)}
 
 
+def assistant_loss(model: Any, inputs: dict[str, Any]) -> Any:
+    """Cross-entropy over the assistant's tokens only, running the LM head at those positions
+    alone: the full (tokens x vocabulary) logits, the largest tensor of a small model's step, are
+    never materialised. Same value as the model's own loss with prompt labels at -100."""
+    import torch
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    hidden = base.get_decoder()(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
+    labels = inputs["labels"][:, 1:]
+    keep = labels != IGNORE
+    logits = base.get_output_embeddings()(hidden[:, :-1][keep])
+    return torch.nn.functional.cross_entropy(logits.float(), labels[keep])
+
+
 def model_dir(run: RunFolder, seeds_only: bool = False, repeat: int = 0) -> Path:
     name = "model-seeds" if seeds_only else "model"
     return run.path / (name if repeat == 0 else f"{name}-r{repeat}")
@@ -169,8 +183,8 @@ def train(project: Project, run: RunFolder, settings: TrainSettings, *, seeds_on
         train_sampling_strategy="group_by_length", logging_steps=1, save_steps=settings.save_steps,
         save_total_limit=2, eval_strategy="epoch" if evaluation else "no", report_to=[], seed=seed,
         data_seed=seed, disable_tqdm=True, remove_unused_columns=False, use_cpu=not _has_accelerator())
-    trainer = Trainer(model=model, args=args, train_dataset=_Dataset(training), eval_dataset=_Dataset(evaluation) or None,
-                      data_collator=counting, callbacks=[live])
+    trainer = AssistantLossTrainer(model=model, args=args, train_dataset=_Dataset(training),
+                                   eval_dataset=_Dataset(evaluation) or None, data_collator=counting, callbacks=[live])
     previous = signal.signal(signal.SIGINT, lambda *_: setattr(live, "interrupted", True))
     try:
         resume = last_checkpoint(out / "checkpoints")
@@ -200,6 +214,28 @@ def merge(out: Path) -> Path:
     model.save_pretrained(target)
     load_tokenizer(config["student_folder"]).save_pretrained(target)
     return target
+
+
+def _trainer_class():
+    from transformers import Trainer
+
+    class AssistantLoss(Trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            loss = assistant_loss(model, inputs)
+            return (loss, None) if return_outputs else loss
+
+        def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+            import torch
+
+            inputs = self._prepare_inputs(inputs)
+            with torch.no_grad():
+                return assistant_loss(model, inputs).detach(), None, None
+
+    return AssistantLoss
+
+
+def AssistantLossTrainer(**kwargs: Any) -> Any:  # noqa: N802 - a factory standing in for the class
+    return _trainer_class()(**kwargs)
 
 
 def _has_accelerator() -> bool:
