@@ -27,6 +27,28 @@ def retry_after(headers: Any) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+def sdk_error(sdk: Any, exc: Exception) -> Exception | None:
+    """An openai / anthropic SDK exception (both SDKs share one generated hierarchy) as the
+    engine's RateLimited / TransientError / PermanentError; None for anything else."""
+    from .teacher import PermanentError, RateLimited, TransientError
+
+    if isinstance(exc, sdk.RateLimitError):
+        return RateLimited(retry_after(exc.response.headers), f"HTTP 429: {exc.message}")
+    if isinstance(exc, sdk.APITimeoutError):
+        return TransientError("timeout", "the server did not answer in time")
+    if isinstance(exc, sdk.APIConnectionError):
+        return TransientError("connection", f"connection failed: {exc.__cause__ or exc}")
+    if isinstance(exc, sdk.APIResponseValidationError):
+        return TransientError("bad_response", f"unexpected response body: {exc.message}")
+    if isinstance(exc, sdk.APIStatusError):
+        if exc.status_code >= 500 or exc.status_code in (408, 409):
+            return TransientError("server_error", f"HTTP {exc.status_code}")
+        return PermanentError(f"HTTP {exc.status_code}: {exc.message}")
+    if isinstance(exc, ValueError):  # a body that is not JSON at all
+        return TransientError("bad_response", f"unreadable response body: {exc}")
+    return None
+
+
 def api_key(settings: dict, default_env: str, needs_key: bool) -> str:
     """The API key from the environment variable the project names (never from task.yaml)."""
     import os

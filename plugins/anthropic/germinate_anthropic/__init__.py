@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from germinate import hookimpl
-from germinate.http_errors import api_key, retry_after
-from germinate.teacher import (ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, PermanentError, RateLimited,
-                               Teacher, TeacherClient, TransientError)
+from germinate.http_errors import api_key, sdk_error
+from germinate.teacher import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
 
 _SAMPLING = ("temperature", "max_tokens", "top_p")
 DEFAULT_MAX_TOKENS = 1024
@@ -39,20 +38,11 @@ class AnthropicClient(TeacherClient):
             params["extra_body"] = sampling
         try:
             response = await self._client.messages.create(model=self.settings["model"], messages=messages, **params)
-        except anthropic.RateLimitError as exc:
-            raise RateLimited(retry_after(exc.response.headers), f"HTTP 429: {exc.message}") from None
-        except anthropic.APITimeoutError:
-            raise TransientError("timeout", "the server did not answer in time") from None
-        except anthropic.APIConnectionError as exc:
-            raise TransientError("connection", f"connection failed: {exc.__cause__ or exc}") from None
-        except anthropic.APIResponseValidationError as exc:
-            raise TransientError("bad_response", f"unexpected response body: {exc.message}") from None
-        except anthropic.APIStatusError as exc:
-            if exc.status_code >= 500 or exc.status_code in (408, 409):
-                raise TransientError("server_error", f"HTTP {exc.status_code}") from None
-            raise PermanentError(f"HTTP {exc.status_code}: {exc.message}") from None
-        except ValueError as exc:
-            raise TransientError("bad_response", f"unreadable response body: {exc}") from None
+        except Exception as exc:
+            mapped = sdk_error(anthropic, exc)
+            if mapped is None:
+                raise
+            raise mapped from None
         try:
             text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
             return Completion(text, response.usage.input_tokens, response.usage.output_tokens, response.stop_reason)

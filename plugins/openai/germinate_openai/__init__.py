@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from germinate import hookimpl
-from germinate.http_errors import api_key, retry_after
-from germinate.teacher import (ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, PermanentError, RateLimited,
-                               Teacher, TeacherClient, TransientError)
+from germinate.http_errors import api_key, sdk_error
+from germinate.teacher import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
 
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 POOL_SIZE = 4
@@ -43,20 +42,11 @@ class OpenAIClient(TeacherClient):
             response = await client.chat.completions.create(
                 model=self.settings["model"], messages=list(request.messages),
                 extra_body=self.settings.get("extra_body"), **params)
-        except openai.RateLimitError as exc:
-            raise RateLimited(retry_after(exc.response.headers), f"HTTP 429: {exc.message}") from None
-        except openai.APITimeoutError:
-            raise TransientError("timeout", "the server did not answer in time") from None
-        except openai.APIConnectionError as exc:
-            raise TransientError("connection", f"connection failed: {exc.__cause__ or exc}") from None
-        except openai.APIResponseValidationError as exc:
-            raise TransientError("bad_response", f"unexpected response body: {exc.message}") from None
-        except openai.APIStatusError as exc:
-            if exc.status_code >= 500 or exc.status_code in (408, 409):
-                raise TransientError("server_error", f"HTTP {exc.status_code}") from None
-            raise PermanentError(f"HTTP {exc.status_code}: {exc.message}") from None
-        except ValueError as exc:  # a body that is not JSON at all
-            raise TransientError("bad_response", f"unreadable response body: {exc}") from None
+        except Exception as exc:
+            mapped = sdk_error(openai, exc)
+            if mapped is None:
+                raise
+            raise mapped from None
         try:
             choice = response.choices[0]
             text = choice.message.content or ""
