@@ -119,3 +119,23 @@ def test_bad_prompt_override_is_a_clear_error(make_project):
     assert result.stderr.strip().endswith(
         "generation.prompts.generate: unknown placeholder {colour} (available: description, instructions, "
         "label, other_examples, target_examples)")
+
+
+def test_topic_and_length_properties_with_fallback(make_project):
+    """The teacher proposes topics (deduplicated into a property) and labels only complexity, so
+    every seed's length falls back to its tercile; all three land in properties.json and θ."""
+    with fake_teacher() as server:
+        project = _project(make_project, server, properties=["complexity", "length", "topic"])
+        germinate("generate", project, "--n", "4", check=0)
+    run = project / "runs" / "default"
+    properties = json.loads((run / "properties.json").read_text())
+    assert properties["active"] == ["complexity", "length", "topic", "label"]
+    assert properties["properties"]["topic"]["values"] == ["travel", "food", "money"]
+    sources = [row["source"] for row in properties["seed_labels"]]
+    assert all(s["length"] == "fallback: seed length tercile" and s["topic"] == "unusable" for s in sources)
+    assert sum(properties["properties"]["length"]["counts"].values()) == 10
+    assert sum(properties["properties"]["topic"]["counts"].values()) == 0  # unusable labels: prior only
+    accepted = [r for r in _rows(run / "accepted.jsonl") if r["source"] == "synthetic"]
+    assert all(set(r["theta"]) == {"complexity", "length", "topic", "label"} for r in accepted)
+    prompts = [c.body["messages"][1]["content"] for c in server.calls if "correct label is" in str(c.body)]
+    assert any("The example should be about" in p for p in prompts)
