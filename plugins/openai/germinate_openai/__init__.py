@@ -5,6 +5,7 @@ off: germinate's engine retries, backs off and counts every fault itself."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from germinate import hookimpl
@@ -39,22 +40,24 @@ class OpenAIClient(TeacherClient):
         client = self._clients[self._next % len(self._clients)]
         self._next += 1
         try:
-            response = await client.chat.completions.create(
+            # the raw response skips building pydantic models for every answer: at dozens of
+            # requests in flight that parsing, not the network, is what limits throughput
+            raw = await client.chat.completions.with_raw_response.create(
                 model=self.settings["model"], messages=list(request.messages),
                 extra_body=self.settings.get("extra_body"), **params)
+            body = json.loads(raw.http_response.content)
         except Exception as exc:
             mapped = sdk_error(openai, exc)
             if mapped is None:
                 raise
             raise mapped from None
         try:
-            choice = response.choices[0]
-            text = choice.message.content or ""
-            usage = response.usage
-            return Completion(text, usage.prompt_tokens if usage else 0, usage.completion_tokens if usage else 0,
-                              choice.finish_reason)
-        except (AttributeError, IndexError, TypeError) as exc:
-            raise TransientError("bad_response", f"response without choices: {exc}") from None
+            choice = body["choices"][0]
+            usage = body.get("usage") or {}
+            return Completion(choice["message"].get("content") or "", int(usage.get("prompt_tokens") or 0),
+                              int(usage.get("completion_tokens") or 0), choice.get("finish_reason"))
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise TransientError("bad_response", f"response without choices: {exc!r}") from None
 
     async def aclose(self) -> None:
         for client in self._clients:
