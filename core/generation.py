@@ -21,16 +21,15 @@ import attrs
 from .cascade import build_cascade
 from .engine import Engine
 from .jsonl import append_jsonl, write_jsonl
-from .ledger import PARSE, Tally, accepted_row, judge_candidate, rejection_row, seed_rows
+from .ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 from .parsing import ParseError
 from .problems import GerminateError, Problem
 from .project import Project
-from .properties import (COMPLEXITY, DEFAULT_ACTIVE, DEFAULT_PRIOR, LENGTH, Posterior, Property, label_request,
+from .properties import (BUILT_IN, DEFAULT_ACTIVE, DEFAULT_PRIOR, Posterior, Property, label_request,
                          length_fallback, parse_labels, parse_topics, topic_property, topics_request)
 from .run_folder import RunFolder, write_json
 from .teacher import ChatRequest
 
-TEACHER = "teacher"  # pseudo-validator for candidates whose teacher call failed
 
 
 @attrs.define
@@ -126,12 +125,12 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
     for name in active:
         if name in own:
             properties.append(own[name])
-        elif name in ("complexity", "length"):
-            teacher_props.append(COMPLEXITY if name == "complexity" else LENGTH)
-            properties.append(teacher_props[-1])
+        elif name in BUILT_IN:
+            teacher_props.append(BUILT_IN[name])
+            properties.append(BUILT_IN[name])
         elif name == "topic":
             examples = "\n".join(_seed_text(task_type, s) for s in seeds[:8])
-            result = engine_run(engine, [topics_request(config["description"], examples)])[0]
+            result = engine.run_blocking([topics_request(config["description"], examples)])[0]
             record["topics_raw"] = result.completion.text if result.ok else None
             topics = parse_topics(result.completion.text) if result.ok else []
             if len(topics) >= 2:
@@ -140,7 +139,7 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
             else:
                 record["topics_unusable"] = "the teacher proposed fewer than two usable topics; topic left out"
         else:
-            known = ["complexity", "length", "topic", *own]
+            known = [*BUILT_IN, "topic", *own]
             raise GerminateError(Problem("task.yaml", None, "generation.properties",
                                          f"unknown property {name!r} (available: {', '.join(known)})"))
 
@@ -149,7 +148,7 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
     if teacher_props:
         requests = [label_request(config["description"], _seed_text(task_type, s), teacher_props, i)
                     for i, s in enumerate(seeds)]
-        for i, result in enumerate(engine_run(engine, requests)):
+        for i, result in enumerate(engine.run_blocking(requests)):
             parsed = parse_labels(result.completion.text, teacher_props) if result.ok else {}
             for prop in teacher_props:
                 labels[i][prop.name] = parsed.get(prop.name)
@@ -163,10 +162,6 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
     record["seed_labels"] = [{"seed": i + 1, "values": labels[i], "source": sources[i]} for i in range(len(seeds))]
     record["properties"] = posterior.as_dict()
     return posterior, record
-
-
-def engine_run(engine: Engine, requests: list[ChatRequest]) -> list[Any]:
-    return engine.run_blocking(requests)
 
 
 # -- context chunks ------------------------------------------------------------------------------
@@ -256,7 +251,7 @@ def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[
         prompts = [task_type.generation_prompt(ctx, e, phase, previous[e.index]) for e in alive]
         for e, messages in zip(alive, prompts):
             hashes[e.index] = hashes.get(e.index, "") + _hash(messages)[: 16 // task_type.phases]
-        results = engine_run(engine, [ChatRequest(m, params, sample=e.index, stage="generate")
+        results = engine.run_blocking([ChatRequest(m, params, sample=e.index, stage="generate")
                                       for e, m in zip(alive, prompts)])
         for e, result in zip(alive, results):
             if result.error == "budget":
@@ -294,17 +289,14 @@ def run_generation(project: Project, engine: Engine, settings: GenerationSetting
 
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds)
-    tally = Tally(cascade.names)
     _repair_tail(run.candidates)
-    accepted, rejected = seed_rows(seeds), []
+    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
     existing = run.rows(run.candidates)
     for candidate in existing:  # resume: replay, no teacher calls
-        decision = _judge(cascade, candidate)
-        tally.add(decision)
-        (accepted.append(accepted_row(candidate, decision)) if decision.accepted
-         else rejected.append(rejection_row(candidate, decision)))
-    write_jsonl(run.accepted, accepted)
-    write_jsonl(run.rejected, rejected)
+        ledger.judge(cascade, candidate)
+    write_jsonl(run.accepted, ledger.accepted)
+    write_jsonl(run.rejected, ledger.rejected)
+    tally = ledger.tally
     next_index = (existing[-1]["index"] + 1) if existing else 0
     stopped = None
     if on_accept:
@@ -318,18 +310,16 @@ def run_generation(project: Project, engine: Engine, settings: GenerationSetting
         if rows is None:
             stopped = "stopped: --max-cost reached; everything accepted so far is kept, rerun to continue"
             break
-        new_candidates, new_accepted, new_rejected = [], [], []
+        batch = Ledger(tally)
+        new_candidates = []
         for candidate in rows:
             if tally.accepted >= settings.n:
                 break
-            decision = _judge(cascade, candidate)
-            tally.add(decision)
+            batch.judge(cascade, candidate)
             new_candidates.append(candidate)
-            (new_accepted.append(accepted_row(candidate, decision)) if decision.accepted
-             else new_rejected.append(rejection_row(candidate, decision)))
         append_jsonl(run.candidates, new_candidates)  # the source of truth goes first
-        append_jsonl(run.accepted, new_accepted)
-        append_jsonl(run.rejected, new_rejected)
+        append_jsonl(run.accepted, batch.accepted)
+        append_jsonl(run.rejected, batch.rejected)
         next_index = new_candidates[-1]["index"] + 1
         if on_accept:
             on_accept(tally.accepted, next_index)
@@ -343,27 +333,14 @@ def run_generation(project: Project, engine: Engine, settings: GenerationSetting
     return summary
 
 
-def _judge(cascade: Any, candidate: dict[str, Any]):
-    if candidate.get("record") is None and str(candidate.get("error", "")).startswith(TEACHER):
-        from .cascade import Decision
-        from .validator import Verdict
-
-        return Decision(False, TEACHER, Verdict.reject(candidate["error"]))
-    return judge_candidate(cascade, candidate)
-
-
 def _posterior_from_saved(project: Project, saved: dict[str, Any], settings: GenerationSettings) -> Posterior:
     own = {p.name: p for p in project.task_type.own_properties(project.config)}
     properties = []
     for name, info in saved["properties"].items():
-        if name in own:
-            properties.append(own[name])
-        elif name == "complexity":
-            properties.append(COMPLEXITY)
-        elif name == "length":
-            properties.append(LENGTH)
-        elif name == "topic":
+        if name == "topic":
             properties.append(topic_property(info["values"]))
+        else:
+            properties.append(own.get(name) or BUILT_IN[name])
     counts = {name: info["counts"] for name, info in saved["properties"].items()}
     return Posterior(properties, saved.get("prior", settings.prior), counts)
 

@@ -12,6 +12,7 @@ import attrs
 from .cascade import Cascade, Decision
 
 PARSE = "parse"  # the pseudo-validator for teacher text that could not be parsed into a record
+TEACHER = "teacher"  # the pseudo-validator for candidates whose teacher call failed
 
 
 def rejection_row(candidate: dict[str, Any], decision: Decision) -> dict[str, Any]:
@@ -42,12 +43,14 @@ def seed_rows(seeds: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def judge_candidate(cascade: Cascade, candidate: dict[str, Any]) -> Decision:
-    record = candidate.get("record")
-    if record is None:
+    """A candidate without a record was rejected before the cascade: by the teacher call failing,
+    or by its text not parsing."""
+    if candidate.get("record") is None:
         from .validator import Verdict
 
-        return Decision(False, PARSE, Verdict.reject(candidate.get("error") or "unparseable teacher output"))
-    return cascade.judge(record)
+        error = candidate.get("error") or "unparseable teacher output"
+        return Decision(False, TEACHER if error.startswith(TEACHER) else PARSE, Verdict.reject(error))
+    return cascade.judge(candidate["record"])
 
 
 @attrs.define
@@ -68,7 +71,7 @@ class Tally:
 
     def as_dict(self) -> dict[str, Any]:
         share = lambda n: round(n / self.candidates, 4) if self.candidates else 0.0  # noqa: E731
-        names = ([PARSE] if self.rejected.get(PARSE) else []) + self.order
+        names = [n for n in (TEACHER, PARSE) if self.rejected.get(n)] + self.order
         return {
             "candidates": self.candidates,
             "accepted": self.accepted,
@@ -76,6 +79,26 @@ class Tally:
             "rejected": {name: {"count": self.rejected.get(name, 0), "share": share(self.rejected.get(name, 0))}
                          for name in names},
         }
+
+
+@attrs.define
+class Ledger:
+    """Decisions over a stream of candidates: the accepted and rejected rows and their tally."""
+
+    tally: Tally
+    accepted: list[dict[str, Any]] = attrs.field(factory=list)
+    rejected: list[dict[str, Any]] = attrs.field(factory=list)
+    decisions: dict[str, tuple[bool, str | None]] = attrs.field(factory=dict)
+
+    def judge(self, cascade: Cascade, candidate: dict[str, Any]) -> Decision:
+        decision = judge_candidate(cascade, candidate)
+        self.tally.add(decision)
+        self.decisions[candidate["id"]] = (decision.accepted, decision.validator)
+        if decision.accepted:
+            self.accepted.append(accepted_row(candidate, decision))
+        else:
+            self.rejected.append(rejection_row(candidate, decision))
+        return decision
 
 
 def summary_table(summary: dict[str, Any], title: str = "validation"):

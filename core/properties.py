@@ -53,6 +53,10 @@ LENGTH = Property(
      "long": "The input should be long for this task."})
 
 
+#: the properties the teacher labels whose values are fixed (topic's come from the teacher)
+BUILT_IN = {p.name: p for p in (COMPLEXITY, LENGTH)}
+
+
 def topic_property(topics: list[str]) -> Property:
     return Property("topic", tuple(topics), f"Which of these topics fits the example best: {', '.join(topics)}?",
                     {t: f"The example should be about {t}." for t in topics})
@@ -174,5 +178,5 @@ class Posterior:
         return cls(properties, prior, counts)
 
 
-__all__ = ["COMPLEXITY", "LENGTH", "Posterior", "Property", "label_request", "length_fallback", "parse_labels",
+__all__ = ["BUILT_IN", "COMPLEXITY", "LENGTH", "Posterior", "Property", "label_request", "length_fallback", "parse_labels",
            "parse_topics", "plain_text", "topic_property", "topics_request"]

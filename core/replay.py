@@ -12,7 +12,7 @@ import yaml
 
 from .cascade import build_cascade
 from .jsonl import read_jsonl, write_jsonl
-from .ledger import Tally, accepted_row, judge_candidate, rejection_row, seed_rows
+from .ledger import Ledger, Tally, seed_rows
 from .problems import GerminateError, Problem
 from .project import Project
 from .run_folder import RunFolder, write_json
@@ -72,18 +72,13 @@ def run_cascade(project: Project, candidates: list[dict[str, Any]], overrides: d
                 progress: Any = None) -> Outcome:
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds, overrides)
-    tally = Tally(cascade.names)
-    accepted, rejected, decisions = seed_rows(seeds), [], {}
+    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
     for candidate in candidates:
-        decision = judge_candidate(cascade, candidate)
-        tally.add(decision)
-        decisions[candidate["id"]] = (decision.accepted, decision.validator)
-        (accepted.append(accepted_row(candidate, decision)) if decision.accepted
-         else rejected.append(rejection_row(candidate, decision)))
+        ledger.judge(cascade, candidate)
         if progress is not None:
             progress()
     settings = {step.name: step.settings for step in cascade.steps}
-    return Outcome(accepted, rejected, tally, decisions, cascade.names, settings)
+    return Outcome(ledger.accepted, ledger.rejected, ledger.tally, ledger.decisions, cascade.names, settings)
 
 
 def previous_decisions(run: RunFolder) -> dict[str, tuple[bool, str | None]]:

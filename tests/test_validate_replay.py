@@ -23,6 +23,7 @@ def trec_run(datasets, tmp_path, germinate_cli):
                   for i, r in enumerate(test)]
     candidates += [
         {"id": "bad-parse", "record": None, "raw": "Sure! Here is an example:", "error": "no JSON object in the reply"},
+        {"id": "no-answer", "record": None, "raw": None, "error": "teacher: timeout: no answer within 120 s"},
         {"id": "bad-label", "record": {"input": "What colour is a ripe banana today ?", "output": "fruit"}, "raw": "x"},
         {"id": "bad-format", "record": {"input": "**What** is the capital city of Peru ?", "output": "location"}, "raw": "x"},
         {"id": "copy", "record": dict(test[0]), "raw": "x"},
@@ -43,12 +44,14 @@ def test_ledger_explains_every_rejection(trec_run, germinate_cli):
     assert len(accepted) - 20 + len(rejected) == len(candidates)
     by_id = {r["id"]: r for r in rejected}
     assert by_id["bad-parse"]["validator"] == "parse" and by_id["bad-parse"]["raw"] == "Sure! Here is an example:"
+    assert by_id["no-answer"]["validator"] == "teacher"  # the same label generation gives it
     assert by_id["bad-label"]["validator"] == "schema" and "'fruit' is not one of" in by_id["bad-label"]["reason"]
     assert by_id["bad-format"]["validator"] == "format"
     assert by_id["copy"]["validator"] == "novelty" and by_id["copy"]["score"] == 1.0
     assert by_id["copy"]["nearest_anchor"] == candidates[0]["record"]["input"]
     for row in rejected:
         assert row["validator"] and row["reason"] and "raw" in row and row["id"]
+    assert json.loads((run / "validation.json").read_text())["rejected"]["teacher"]["count"] == 1
     summary = json.loads((run / "validation.json").read_text())
     assert summary["order"] == ["format", "length", "schema", "novelty"]
     assert summary["settings"]["novelty"] == {"tau_min": 0.1, "tau_max": 0.9}
