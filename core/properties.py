@@ -11,12 +11,15 @@ batch size or on where a run was interrupted.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .parsing import ParseError, extract_json, plain_text
 from .teacher import ChatRequest
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_ACTIVE = ("complexity",)
 DEFAULT_PRIOR = 1.0
