@@ -301,7 +301,7 @@ def generate_command(project: Path, n: int | None, quick: bool, run_name: str, b
     """Generate synthetic examples until N pass the validation cascade (resumes where it stopped)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .generation import GenerationSettings, coverage_table, generate_batch, run_generation
+    from .generation import GenerationSettings, coverage_table, run_generation
     from .ledger import summary_table
     from .project import load_project
     from .run_folder import RunFolder

@@ -116,7 +116,7 @@ def last_checkpoint(folder: Path) -> Path | None:
 
 def train(project: Project, run: RunFolder, settings: TrainSettings, *, seeds_only: bool = False,
           repeat: int = 0, progress: Any = None) -> dict[str, Any]:
-    from transformers import Trainer, TrainerCallback, TrainingArguments, set_seed
+    from transformers import TrainerCallback, TrainingArguments, set_seed
 
     from peft import LoraConfig, get_peft_model
 
