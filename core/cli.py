@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .pipeline import QUICK as QUICK_PRESET
 from .plugins import get_plugins
 from .problems import GerminateError
 
@@ -34,6 +35,11 @@ class GerminateGroup(click.Group):
         except KeyboardInterrupt:
             _echo_err("germinate: interrupted; everything finished so far is kept, rerun to resume")
             ctx.exit(130)
+        except OSError as exc:
+            # an unwritable folder, a full disk, an unreadable file: one line naming the file
+            where = exc.filename or "germinate"
+            _echo_err(f"{where}: {exc.strerror or exc}; everything finished so far is kept")
+            ctx.exit(EXIT_BAD_INPUT)
 
 
 def _report_plugin_failures() -> None:
@@ -150,11 +156,10 @@ def init_command(directory: Path, task_type: str | None, source: Path | None, de
                  seeds: Path | None, force: bool) -> None:
     """Create a project folder with a commented task.yaml (asks for what the flags leave out)."""
     from .plugins import lookup
-    from .scaffold import _rows, read_task_json, scaffold, scaffold_from
+    from .scaffold import _rows, init_from, scaffold
 
     if source is not None:
-        name = task_type or read_task_json(source).get("task_type")
-        written = scaffold_from(directory, source, lookup("task_types", str(name)), force=force)
+        written = init_from(source, directory, task_type, force)
     else:
         if task_type is None:
             choices = sorted(get_plugins().task_types)
@@ -283,7 +288,7 @@ def ask_command(project: Path, prompt: tuple[str, ...], requests_file: Path | No
         click.echo(f"teacher faults (retried): {json.dumps(dict(engine.stats.faults), sort_keys=True)}", err=True)
 
 
-QUICK = {"n": 40, "batch_size": 8}
+QUICK = QUICK_PRESET["generation"]
 
 
 @cli.command("generate")
@@ -299,25 +304,21 @@ QUICK = {"n": 40, "batch_size": 8}
 def generate_command(project: Path, n: int | None, quick: bool, run_name: str, batch_size: int | None,
                      seed: int | None, no_cache: bool, max_cost: float | None, dry_run: bool) -> None:
     """Generate synthetic examples until N pass the validation cascade (resumes where it stopped)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .generation import GenerationSettings, coverage_table, run_generation
+    from .generation import coverage_table
     from .ledger import summary_table
+    from .pipeline import generate_stage, settings_for
     from .project import load_project
     from .run_folder import RunFolder
     from .teacher_setup import make_engine
 
     loaded = load_project(project)
-    preset = dict(QUICK) if quick else {}
-    settings = GenerationSettings.from_config(loaded.section("generation"),
-                                              **{**preset, **{k: v for k, v in {"n": n, "batch_size": batch_size,
-                                                                                "seed": seed}.items() if v is not None}})
-    engine = make_engine(loaded, use_cache=not no_cache, max_cost=max_cost)
+    settings = settings_for(loaded, quick, {"generation": {"n": n, "batch_size": batch_size, "seed": seed}})[0]
     run = RunFolder.of(project, run_name)
     console = _console()
     if dry_run:
         from .engine import estimate_tokens
 
+        engine = make_engine(loaded, use_cache=not no_cache, max_cost=max_cost)
         seeds = len(loaded.seeds)
         per_example = loaded.task_type.phases
         calls = seeds + settings.n * per_example
@@ -329,27 +330,12 @@ def generate_command(project: Path, n: int | None, quick: bool, run_name: str, b
                                "note": "rejected candidates add calls; the cache makes finished ones free"}, indent=2))
         engine.close()
         return
-    columns = (TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-               TimeElapsedColumn())
-    try:
-        with Progress(*columns, console=console) as progress:
-            bar = progress.add_task("generate", total=settings.n, info="")
-
-            def on_accept(accepted: int, candidates: int) -> None:
-                stats = engine.stats
-                progress.update(bar, completed=accepted,
-                                info=f"{candidates} candidates · teacher {stats.done} done, {stats.cached} cached, "
-                                     f"{stats.failed} failed · {engine.meter.total_tokens:,} tok · "
-                                     f"${engine.meter.total_cost:.4f}")
-
-            summary = run_generation(loaded, engine, settings, run, on_accept=on_accept)
-    finally:
-        engine.close()
+    summary = generate_stage(loaded, run, settings, console, max_cost=max_cost, use_cache=not no_cache)
     console.print(summary_table(summary["validation"], title=f"validation ({' -> '.join(summary['order'])})"))
     console.print(coverage_table(summary["coverage"]))
-    console.print(engine.meter.table())
-    if engine.stats.faults:
-        click.echo(f"teacher faults (retried): {json.dumps(dict(engine.stats.faults), sort_keys=True)}")
+    console.print(summary["meter"].table())
+    if summary["faults"]:
+        click.echo(f"teacher faults (retried): {json.dumps(summary['faults'], sort_keys=True)}")
     if summary["stopped"]:
         click.echo(summary["stopped"], err=True)
     click.echo(f"{summary['accepted']}/{summary['target']} accepted in {run.path}")
@@ -440,6 +426,125 @@ def predict_command(project: Path, input_file: Path, output_file: Path | None, r
     target = output_file or run.ensure().path / "predictions.jsonl"
     write_jsonl(target, [{"line": r.line, "prediction": text, "record": r.data} for r, (text, _, _) in zip(records, outputs)])
     click.echo(f"wrote {len(outputs)} predictions to {target}")
+
+
+def _points(text: str) -> tuple[str, ...]:
+    from .evaluation import POINTS
+
+    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = [p for p in chosen if p not in POINTS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"expected a comma-separated subset of {','.join(POINTS)}", param_hint="--points")
+    return chosen
+
+
+def _eval_overrides(repeats: int | None, k_shot: int | None, max_examples: int | None) -> dict[str, dict[str, Any]]:
+    return {"evaluation": {"repeats": repeats, "k_shot": k_shot, "max_examples": max_examples}}
+
+
+_eval_options = [
+    click.option("--run", "run_name", default="default", show_default=True, help="Run folder under runs/."),
+    click.option("--quick", is_flag=True, help="The small-machine preset: " + "; ".join(
+        f"{section} {', '.join(f'{k}={v}' for k, v in values.items())}" for section, values in QUICK_PRESET.items())),
+    click.option("--points", default="teacher,trained,seeds,base", show_default=True,
+                 help="Reference points to evaluate (comma-separated)."),
+    click.option("--repeats", type=int, default=None, help="Training runs per trained point (default 3)."),
+    click.option("--k-shot", type=int, default=None, help="Seed examples in the teacher's prompt (default 5)."),
+    click.option("--max-examples", type=int, default=None, help="Evaluate a fixed random subset of the test split."),
+]
+
+
+def _with(options):
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return decorate
+
+
+def _print_result(result: dict[str, Any], paths: dict[str, Path]) -> None:
+    from .report import table
+
+    for line in table([result] if isinstance(result, dict) else result):
+        click.echo(line)
+    click.echo(f"report: {paths['md']} (also {paths['json'].name}, {paths['png'].name}); "
+               f"predictions: {paths['md'].parent / 'eval' / 'predictions'}")
+
+
+@cli.command("evaluate")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+@_with(_eval_options)
+@click.option("--no-train", is_flag=True, help="Fail instead of training a missing trained or seed student.")
+def evaluate_command(project: Path, run_name: str, quick: bool, points: str, repeats: int | None,
+                     k_shot: int | None, max_examples: int | None, no_train: bool) -> None:
+    """Score teacher (k-shot), trained, seed-only and base student on the test split; write a report."""
+    from .pipeline import evaluate_stage, settings_for, write_project_report
+    from .project import load_project
+    from .run_folder import RunFolder
+
+    chosen = _points(points)
+    loaded = load_project(project)
+    _, training, evaluation = settings_for(loaded, quick, _eval_overrides(repeats, k_shot, max_examples))
+    run = RunFolder.of(project, run_name).ensure()
+    result = evaluate_stage(loaded, run, training, evaluation, _console(), points=chosen, allow_training=not no_train)
+    _print_result(result, write_project_report(run, result))
+
+
+@cli.command("run")
+@click.argument("project", type=click.Path(path_type=Path), default=".")
+@_with(_eval_options)
+@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples (default 10,000; --quick 40).")
+@click.option("--max-cost", type=float, default=None, help="Stop teacher calls once this many USD are spent.")
+def run_command(project: Path, run_name: str, quick: bool, points: str, repeats: int | None, k_shot: int | None,
+                max_examples: int | None, n: int | None, max_cost: float | None) -> None:
+    """Everything: check, generate and validate, train, evaluate, report (resumes where it stopped)."""
+    from .pipeline import run_pipeline
+    from .project import load_project
+    from .run_folder import RunFolder
+
+    chosen = _points(points)
+    loaded = load_project(project)
+    run = RunFolder.of(project, run_name)
+    overrides = {**_eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
+    result = run_pipeline(loaded, run, _console(), quick=quick, overrides=overrides, points=chosen, max_cost=max_cost)
+    _print_result(result, {"md": run.path / "report.md", "json": run.path / "report.json",
+                           "png": run.path / "report.png"})
+
+
+@cli.command("bench")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=Path("bench-runs"),
+              show_default=True, help="Where projects built from datasets and the combined report go.")
+@_with(_eval_options)
+@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples per project.")
+def bench_command(sources: tuple[Path, ...], workdir: Path, run_name: str, quick: bool, points: str,
+                  repeats: int | None, k_shot: int | None, max_examples: int | None, n: int | None) -> None:
+    """The whole pipeline over several projects (or benchmark dataset folders with task.json) and one
+    combined table. --quick fits a 2-core machine; the default is the paper's scale."""
+    from .pipeline import run_pipeline
+    from .project import TASK_FILE, load_project
+    from .report import write_report
+    from .run_folder import RunFolder
+    from .scaffold import init_from
+
+    chosen = _points(points)
+    overrides = {**_eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
+    console = _console()
+    projects = []
+    for source in sources:  # check every project before spending time on the first
+        if (source / TASK_FILE).exists():
+            folder = source
+        else:
+            folder = workdir / source.name
+            if not (folder / TASK_FILE).exists():
+                init_from(source, folder)
+        projects.append((folder, load_project(folder)))
+    results = []
+    for folder, loaded in projects:
+        results.append(run_pipeline(loaded, RunFolder.of(folder, run_name), console, quick=quick,
+                                    overrides=overrides, points=chosen))
+        paths = write_report(results, workdir, title="germinate bench" + (" --quick" if quick else ""))
+    _print_result(results, paths)
 
 
 @cli.command("serve")

@@ -155,3 +155,11 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
         context.update({p.name: p for p in sorted((source / CONTEXT_DIR).iterdir()) if p.is_file()})
     return scaffold(dest, task_type_obj.name, task.get("description", ""), extra, name=task.get("name"),
                     seeds=seeds, test=test, context=context, force=force)
+
+
+def init_from(source: Path, dest: Path, task_type: str | None = None, force: bool = False) -> list[Path]:
+    """``germinate init DEST --from SOURCE``: the task type from task.json unless given."""
+    from .plugins import lookup
+
+    name = task_type or read_task_json(source).get("task_type")
+    return scaffold_from(dest, source, lookup("task_types", str(name)), force=force)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ def _quiet() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # deprecation notes from inside transformers mean nothing to a germinate user
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
 
 
 def hf_folder(source: str) -> str:
@@ -88,6 +91,9 @@ def load_model(folder: str, dtype: str | None = None, adapter: str | Path | None
     """The base model, with a LoRA adapter on top when given (for predict and serve)."""
     _quiet()
     from transformers import AutoModelForCausalLM
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # "Loading weights" bars would break the rich progress lines
 
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype(dtype))
     if adapter is not None:

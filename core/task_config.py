@@ -82,7 +82,16 @@ CORE_SCHEMA: dict[str, Any] = {
                 "k_shot": {"type": "integer", "minimum": 0},
                 "repeats": _positive_int,
                 "max_examples": _positive_int,
-                "judge": {"type": "object"},
+                "max_new_tokens": _positive_int,
+                "batch_size": _positive_int,
+                "seed": {"type": "integer"},
+                "judge": {
+                    "type": "object",
+                    "description": "the judge model (teacher settings: backend, model...; default: the "
+                                   "teacher) and optionally its prompt",
+                    "properties": {"prompt": {"type": "string", "minLength": 1},
+                                   "backend": {"type": "string", "minLength": 1}},
+                },
             },
         },
         "prices": {

@@ -27,6 +27,8 @@ class TaskType:
     config_schema: dict[str, Any] = {"properties": {}, "required": []}
     #: record fields whose text identifies a record, for duplicate detection
     key_fields: tuple[str, ...] = ("input",)
+    #: what ``score`` measures, for reports
+    metric: str = "LLM-judge accuracy"
 
     def check_record(self, record: dict, config: dict) -> Iterable[tuple[str, str]]:
         """Yield ``(field, message)`` for what the schema cannot say (a label outside the set...)."""

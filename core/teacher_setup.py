@@ -16,18 +16,23 @@ from .schema_errors import field_name, schema_problems
 DEFAULT_TEACHER = {"backend": "local"}
 
 
-def teacher_settings(config: dict[str, Any], override: dict[str, Any] | None = None) -> dict[str, Any]:
+def teacher_settings(config: dict[str, Any], override: dict[str, Any] | None = None,
+                     replace: bool = False) -> dict[str, Any]:
+    """The teacher section (or the default) with ``override`` on top; ``replace``: override alone
+    (a judge on another backend shares nothing with the teacher)."""
+    if replace:
+        return dict(override or {})
     section = config.get("teacher")
     settings = dict(section) if isinstance(section, dict) else dict(DEFAULT_TEACHER)
     return {**settings, **(override or {})}
 
 
 def make_engine(project: Project, *, use_cache: bool = True, max_cost: float | None = None,
-                override: dict[str, Any] | None = None,
+                override: dict[str, Any] | None = None, replace: bool = False, where: tuple = ("teacher",),
                 on_progress: Callable[[EngineStats, CostMeter], None] | None = None) -> Engine:
-    settings = teacher_settings(project.config, override)
+    settings = teacher_settings(project.config, override, replace)
     backend = lookup("teachers", settings.get("backend", ""))
-    problems = [Problem("task.yaml", None, field_name(("teacher",) + path), message)
+    problems = [Problem("task.yaml", None, field_name(where + path), message)
                 for path, message in schema_problems(backend.config_schema, settings)]
     if problems:
         raise GerminateError(problems)

@@ -116,7 +116,7 @@ def last_checkpoint(folder: Path) -> Path | None:
 
 def train(project: Project, run: RunFolder, settings: TrainSettings, *, seeds_only: bool = False,
           repeat: int = 0, progress: Any = None) -> dict[str, Any]:
-    from transformers import TrainerCallback, TrainingArguments, set_seed
+    from transformers import PrinterCallback, TrainerCallback, TrainingArguments, set_seed
 
     from peft import LoraConfig, get_peft_model
 
@@ -185,6 +185,7 @@ def train(project: Project, run: RunFolder, settings: TrainSettings, *, seeds_on
         data_seed=seed, disable_tqdm=True, remove_unused_columns=False, use_cpu=not _has_accelerator())
     trainer = AssistantLossTrainer(model=model, args=args, train_dataset=_Dataset(training),
                                    eval_dataset=_Dataset(evaluation) or None, data_collator=counting, callbacks=[live])
+    trainer.remove_callback(PrinterCallback)  # our progress line shows the loss; no raw dicts
     previous = signal.signal(signal.SIGINT, lambda *_: setattr(live, "interrupted", True))
     try:
         resume = last_checkpoint(out / "checkpoints")

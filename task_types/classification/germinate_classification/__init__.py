@@ -25,6 +25,7 @@ Reply with the input text only: no label, no quotes, no explanation."""
 
 class Classification(TaskType):
     name = "classification"
+    metric = "accuracy"
     summary = "Assign one label from a fixed set to a text; the student emits the label name."
     record_schema = {
         "type": "object",

@@ -72,6 +72,7 @@ def catalog(config):
 
 class ToolCalling(TaskType):
     name = "tool_calling"
+    metric = "exact match"
     summary = "Turn a request into one call to a tool from a JSON Schema catalog."
     record_schema = {
         "type": "object",

@@ -1,0 +1,174 @@
+"""The stages chained: generate ⇄ validate → train (R repeats, trained and seed students) →
+evaluate → report. ``germinate evaluate``, ``germinate run`` and ``germinate bench`` share it.
+Each stage resumes by itself (candidates.jsonl, training checkpoints, cached predictions and
+teacher calls), so rerunning after an interruption repeats no finished work."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .evaluation import POINTS, EvalSettings, Model, evaluate
+from .problems import GerminateError
+from .project import Project
+from .run_folder import RunFolder, write_json
+
+#: a preset that fits a 2-core machine in minutes per project; every value is printed in the report
+QUICK: dict[str, dict[str, Any]] = {
+    "generation": {"n": 40, "batch_size": 8},
+    "training": {"epochs": 4, "learning_rate": 5e-4, "batch_size": 4, "max_length": 512},
+    "evaluation": {"max_examples": 40, "repeats": 2, "max_new_tokens": 128},
+}
+
+
+def settings_for(project: Project, quick: bool, overrides: dict[str, dict[str, Any]] | None = None):
+    """Generation, training and evaluation settings: task.yaml, then the preset, then the command line."""
+    from .generation import GenerationSettings
+    from .training import TrainSettings
+
+    def merged(section: str) -> dict[str, Any]:
+        values = dict(QUICK[section]) if quick else {}
+        values.update({k: v for k, v in ((overrides or {}).get(section) or {}).items() if v is not None})
+        return values
+
+    return (GenerationSettings.from_config(project.section("generation"), **merged("generation")),
+            TrainSettings.from_config(project.section("training"), **merged("training")),
+            EvalSettings.from_config(project.section("evaluation"), **merged("evaluation")))
+
+
+def judge_settings(project: Project) -> dict[str, Any] | None:
+    """The judge's backend settings when evaluation.judge names one; None: the teacher judges."""
+    section = project.section("evaluation").get("judge") or {}
+    chosen = {k: v for k, v in section.items() if k != "prompt"}
+    return chosen or None
+
+
+def generate_stage(project: Project, run: RunFolder, settings: Any, console: Any, *, max_cost: float | None = None,
+                   use_cache: bool = True) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .generation import run_generation
+    from .teacher_setup import make_engine
+
+    engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
+    columns = (TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            bar = progress.add_task("generate", total=settings.n, info="")
+
+            def on_accept(accepted: int, candidates: int) -> None:
+                stats = engine.stats
+                progress.update(bar, completed=accepted,
+                                info=f"{candidates} candidates · teacher {stats.done} done, {stats.cached} cached, "
+                                     f"{stats.failed} failed · {engine.meter.total_tokens:,} tok · "
+                                     f"${engine.meter.total_cost:.4f}")
+
+            summary = run_generation(project, engine, settings, run, on_accept=on_accept)
+    finally:
+        engine.close()
+    summary["meter"], summary["faults"] = engine.meter, dict(engine.stats.faults)
+    return summary
+
+
+def train_stage(project: Project, run: RunFolder, settings: Any, model: Model, console: Any) -> Path:
+    """The adapter of a trained point, training it first when it is missing or unfinished."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .training import model_dir, train
+
+    seeds_only = model.point == "seeds"
+    folder = model_dir(run, seeds_only, model.repeat)
+    if (folder / "train_result.json").exists() and (folder / "adapter" / "adapter_config.json").exists():
+        return folder / "adapter"
+    columns = (TextColumn(f"[bold]train {model.name}"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("train", total=None, info="loading the student")
+
+        def update(step: int, total: int, loss: float | None, tokens_per_s: float) -> None:
+            info = f"loss {loss:.4f} · {tokens_per_s:,.0f} tok/s" if loss is not None else ""
+            progress.update(bar, completed=step, total=total, info=info)
+
+        result = train(project, run, settings, seeds_only=seeds_only, repeat=model.repeat, progress=update)
+    return Path(result["adapter"])
+
+
+def evaluate_stage(project: Project, run: RunFolder, train_settings: Any, eval_settings: EvalSettings, console: Any,
+                   *, points: tuple[str, ...] = POINTS, allow_training: bool = True) -> dict[str, Any]:
+    from .inference import Student
+    from .student import hf_folder, student_source
+    from .teacher_setup import make_engine
+
+    def ensure_model(model: Model) -> Path:
+        from .training import model_dir
+
+        adapter = model_dir(run, model.point == "seeds", model.repeat) / "adapter"
+        if allow_training:
+            return train_stage(project, run, attrs.evolve(train_settings), model, console)
+        if not (adapter / "adapter_config.json").exists():
+            raise GerminateError(f"{adapter.parent}: not trained; run `germinate train"
+                                 f"{' --seeds-only' if model.point == 'seeds' else ''}` or drop --no-train")
+        return adapter
+
+    base = hf_folder(student_source(project.config))
+    dtype = (project.config.get("student") or {}).get("dtype")
+    needs_teacher = "teacher" in points
+    teacher = make_engine(project) if needs_teacher else None
+    judge_override = judge_settings(project)
+    # a judge section naming a backend stands alone; one that only names a model tunes the teacher's
+    judge = make_engine(project, override=judge_override, replace="backend" in judge_override,
+                        where=("evaluation", "judge")) if judge_override else teacher
+    if judge is None and project.task_type.metric == "LLM-judge accuracy":
+        judge = make_engine(project)
+    try:
+        result = evaluate(project, run, eval_settings, points=points, teacher_engine=teacher, judge_engine=judge,
+                          ensure_model=ensure_model, student_factory=lambda adapter: Student(base, adapter, dtype),
+                          progress=lambda message: console.print(f"[dim]evaluate:[/] {message}"))
+    finally:
+        for engine in {id(e): e for e in (teacher, judge) if e is not None}.values():
+            engine.close()
+    result["student"] = student_source(project.config)
+    result["training"] = attrs.asdict(train_settings)
+    return result
+
+
+def write_project_report(run: RunFolder, result: dict[str, Any]) -> dict[str, Path]:
+    from .report import write_report
+
+    return write_report([result], run.path, title=f"germinate evaluation: {result['project']}")
+
+
+def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool = False,
+                 overrides: dict[str, dict[str, Any]] | None = None, points: tuple[str, ...] = POINTS,
+                 max_cost: float | None = None) -> dict[str, Any]:
+    """Every stage for one project; stage times go to runs/<run>/pipeline.json."""
+    generation, training, evaluation = settings_for(project, quick, overrides)
+    run.ensure()
+    log_path = run.path / "pipeline.json"
+    log = json.loads(log_path.read_text(encoding="utf-8")) if log_path.exists() else {"stages": {}}
+    log["quick"] = quick
+
+    def done(stage: str, started: float, **info: Any) -> None:
+        log["stages"][stage] = {"seconds": round(time.monotonic() - started, 1), **info}
+        write_json(log_path, log)
+
+    started = time.monotonic()
+    console.rule(f"[bold]{project.name}: generate")
+    summary = generate_stage(project, run, generation, console, max_cost=max_cost)
+    if summary["stopped"]:
+        console.print(f"[yellow]{summary['stopped']}")
+    done("generate", started, accepted=summary["accepted"], target=summary["target"])
+    started = time.monotonic()
+    console.rule(f"[bold]{project.name}: train and evaluate")
+    result = evaluate_stage(project, run, training, evaluation, console, points=points)
+    done("train+evaluate", started)
+    result["pipeline"] = {"synthetic accepted": summary["accepted"],
+                          "seeds": len(project.seeds), "quick": quick,
+                          "seconds": {k: v["seconds"] for k, v in log["stages"].items()}}
+    write_project_report(run, result)
+    return result
