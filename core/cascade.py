@@ -64,6 +64,19 @@ def resolve_settings(validation: dict[str, Any], validators: dict[str, Any],
     return out
 
 
+def _guarded(name: str, action: str, function: Any, *args: Any) -> Any:
+    """A validator plugin that raises becomes one clear line (exit 2) instead of a traceback; what
+    was already appended to the run folder stays as it is."""
+    try:
+        return function(*args)
+    except (GerminateError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any plugin bug
+        raise GerminateError(Problem("validation", None, name,
+                                     f"validator raised {type(exc).__name__} in {action}: {exc} "
+                                     f"(disable it with `validation: {{{name}: false}}`)")) from None
+
+
 class Cascade:
     def __init__(self, steps: list[Step]) -> None:
         self.steps = steps
@@ -75,13 +88,13 @@ class Cascade:
     def judge(self, record: dict[str, Any]) -> Decision:
         scores: dict[str, float] = {}
         for step in self.steps:
-            verdict = step.check.check(record)
+            verdict = _guarded(step.name, "check", step.check.check, record)
             if verdict.score is not None:
                 scores[step.name] = verdict.score
             if not verdict.accepted:
                 return Decision(False, step.name, verdict, scores)
         for step in self.steps:
-            step.check.accepted(record)
+            _guarded(step.name, "accepted", step.check.accepted, record)
         return Decision(True, None, None, scores)
 
 
@@ -104,5 +117,5 @@ def build_cascade(task_type: Any, config: dict[str, Any], seeds: list[dict[str, 
         defaults = {key: sub["default"] for key, sub in
                     validators[name].config_schema.get("properties", {}).items() if "default" in sub}
         settings = {**defaults, **settings}
-        steps.append(Step(name, settings, validators[name].prepare(seeds, settings, task)))
+        steps.append(Step(name, settings, _guarded(name, "prepare", validators[name].prepare, seeds, settings, task)))
     return Cascade(steps)

@@ -54,6 +54,7 @@ def generate_stage(project: Project, run: RunFolder, settings: Any, console: Any
     from .generation import run_generation
     from .teacher_setup import make_engine
 
+    run.ensure()  # an unwritable run folder fails here, before the teacher is started
     engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
     columns = (TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                TimeElapsedColumn())
@@ -133,7 +134,7 @@ def evaluate_stage(project: Project, run: RunFolder, train_settings: Any, eval_s
         for engine in {id(e): e for e in (teacher, judge) if e is not None}.values():
             engine.close()
     result["student"] = student_source(project.config)
-    result["training"] = attrs.asdict(train_settings)
+    result["training"] = attrs.asdict(train_settings) if train_settings is not None else None
     return result
 
 

@@ -1,0 +1,176 @@
+"""Evaluation with a real HTTP teacher and judge (a loopback OpenAI-compatible server): the
+teacher's k-shot prompt holds training data only, every answer is scored once, judge verdicts are
+read safely (an unreadable or failed verdict counts as wrong and is listed), the judge is checked
+on the seeds, its prompt is versioned and overridable, and the report agrees with the predictions."""
+
+import json
+import re
+
+import pytest
+import yaml
+
+from germinate.evaluation import EvalSettings, cell
+from germinate.judge import JUDGE_PROMPT_VERSION, judge_prompt, obviously_equal, read_verdict
+from germinate.loopback import Action, LoopbackServer, last_user_text
+from germinate.pipeline import evaluate_stage, write_project_report
+from germinate.problems import GerminateError
+from germinate.project import load_project
+from germinate.run_folder import RunFolder
+from germinate.scaffold import init_from
+
+pytestmark = pytest.mark.fast
+
+REF = re.compile(r"Reference answer:\n(.*?)\n\nModel answer:\n(.*?)\n\n", re.S)
+
+
+class Teacher:
+    """Answers test question i right when i % 3 == 0, wrong (another answer) when i % 3 == 1, and
+    with the right answer in a sentence when i % 3 == 2; a judge that grades by containment, except
+    that it mumbles for one chosen prediction and fails with HTTP 400 for another."""
+
+    def __init__(self, test):
+        self.answers = {row["question"]: (i, row["answer"]) for i, row in enumerate(test)}
+        self.teacher_bodies = []
+
+    def __call__(self, call):
+        text = last_user_text(call.body)
+        match = REF.search(text)
+        if match:
+            reference, prediction = match.group(1).strip(), match.group(2).strip()
+            if prediction == "MUMBLE":
+                return Action("ok", text="Well, it depends on how one reads it.")
+            if prediction == "FAIL":
+                return Action("status", status=400)
+            verdict = reference.lower() in prediction.lower() and prediction != "nothing"
+            return Action("ok", text="CORRECT" if verdict else "INCORRECT")
+        self.teacher_bodies.append(call.body)
+        question = text.rsplit("Question: ", 1)[-1]
+        i, answer = self.answers[question]
+        if i == 4:
+            return Action("ok", text="MUMBLE")
+        if i == 7:
+            return Action("ok", text="FAIL")
+        return Action("ok", text=[answer, "nothing", f"I think it is {answer}, surely."][i % 3])
+
+
+@pytest.fixture
+def qa_project(tmp_path, datasets):
+    folder = tmp_path / "hotpot"
+    init_from(datasets / "hotpotqa", folder)
+    test = [json.loads(line) for line in (folder / "test.jsonl").read_text().splitlines()][:12]
+    (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test))
+    return folder, test
+
+
+def _configure(folder, server, **evaluation):
+    config = yaml.safe_load((folder / "task.yaml").read_text())
+    config["teacher"] = {"backend": "openai", "model": "loop", "base_url": server.url + "/v1", "max_retries": 1}
+    config["evaluation"] = {"k_shot": 3, **evaluation}
+    (folder / "task.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return load_project(folder)
+
+
+def _evaluate(project):
+    from rich.console import Console
+
+    run = RunFolder.of(project.root).ensure()
+    result = evaluate_stage(project, run, None, EvalSettings.from_config(project.section("evaluation")),
+                            Console(quiet=True), points=("teacher",))
+    return run, result
+
+
+def test_teacher_point_scored_with_judge_and_reported(qa_project):
+    folder, test = qa_project
+    script = Teacher(test)
+    with LoopbackServer(script) as server:
+        project = _configure(folder, server)
+        run, result = _evaluate(project)
+    seeds = {json.dumps([project.task_type.prompt_text(s.data), s.data["answer"]]) for s in project.seeds}
+    # the fixed k-shot prompt: k user/assistant pairs, all of them seeds, none from the test split
+    for body in script.teacher_bodies:
+        turns = body["messages"][1:-1]
+        assert len(turns) == 6
+        pairs = {json.dumps([turns[j]["content"], turns[j + 1]["content"]]) for j in range(0, 6, 2)}
+        assert pairs <= seeds
+    rows = [json.loads(line) for line in (run.path / "eval" / "predictions" / "teacher.jsonl").read_text().splitlines()]
+    assert len(rows) == 12
+    for row in rows:
+        i = row["index"]
+        if i == 4:
+            assert row["correct"] is False and row["error"].startswith("judge verdict unreadable")
+        elif i == 7:
+            assert row["correct"] is False and row["error"].startswith("judge call failed")
+        elif i % 3 == 0:
+            assert row["correct"] is True and row["judged_by"] == "exact"  # verbatim: no judge call
+        elif i % 3 == 1:
+            assert row["correct"] is False and row["judged_by"] == "judge"
+        else:
+            assert row["correct"] is True and row["judged_by"] == "judge"
+    expected = sum(1 for r in rows if r["correct"])
+    assert result["points"]["teacher"]["mean"] == pytest.approx(expected / 12)
+    assert result["models"]["teacher"]["unparseable"] == 2
+    check = result["judge"]["check"]
+    assert check["reliable"] and check["own_accepted"] == check["own_answers"] == 10
+    assert result["judge"]["prompt_id"] == JUDGE_PROMPT_VERSION
+    paths = write_project_report(run, result)
+    table = paths["md"].read_text()
+    assert f"| hotpotqa | open_book_qa | LLM-judge accuracy | 12 | {cell(result['points']['teacher'])} | - | - | - |" in table
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads(paths["json"].read_text())["points"]["teacher"]["mean"] == pytest.approx(expected / 12)
+
+
+def test_a_judge_that_always_agrees_is_flagged(qa_project):
+    folder, test = qa_project
+    with LoopbackServer(lambda call: Action("ok", text="CORRECT")) as server:
+        project = _configure(folder, server)
+        run, result = _evaluate(project)
+    assert result["judge"]["check"]["swapped_rejected"] == 0 and not result["judge"]["check"]["reliable"]
+    assert "(unreliable judge)" in write_project_report(run, result)["md"].read_text()
+
+
+def test_custom_judge_prompt_is_used_and_versioned(qa_project):
+    folder, test = qa_project
+    seen = []
+
+    def script(call):
+        text = last_user_text(call.body)
+        seen.append(text)
+        return Action("ok", text="INCORRECT" if text.startswith("GRADE") else "nothing")
+
+    (folder / "prompts").mkdir()
+    (folder / "prompts" / "judge.txt").write_text("GRADE {prediction} against {reference}. CORRECT or INCORRECT?")
+    with LoopbackServer(script) as server:
+        project = _configure(folder, server)
+        template, prompt_id = judge_prompt(project)
+        assert prompt_id.startswith("custom-") and prompt_id != JUDGE_PROMPT_VERSION
+        _, result = _evaluate(project)
+    assert result["judge"]["prompt_id"] == prompt_id
+    assert any(text.startswith("GRADE nothing against") for text in seen)
+    assert result["points"]["teacher"]["mean"] == 0.0
+
+
+def test_bad_judge_prompt_is_a_clear_error(qa_project, tmp_path):
+    folder, _ = qa_project
+    config = yaml.safe_load((folder / "task.yaml").read_text())
+    config["evaluation"] = {"judge": {"prompt": "Is {answer} right?"}}
+    (folder / "task.yaml").write_text(yaml.safe_dump(config))
+    with pytest.raises(GerminateError) as error:
+        judge_prompt(load_project(folder))
+    assert str(error.value.problems[0]) == ("task.yaml: evaluation.judge.prompt: unknown placeholder {answer} "
+                                            "(available: description, input, reference, prediction)")
+
+
+@pytest.mark.parametrize("reply, verdict", [
+    ("CORRECT", True), ("INCORRECT", False), ("Incorrect. The answer is wrong.", False), ("correct.", True),
+    ('{"verdict": "correct"}', True), ('{"verdict": false}', False), ("Yes", True), ("no", False),
+    ("The answer is right", True), ("It depends.", None), ("", None), ("__import__('os')", None),
+])
+def test_verdicts_are_read_not_run(reply, verdict):
+    assert read_verdict(reply) is verdict
+
+
+def test_obvious_matches_skip_the_judge():
+    assert obviously_equal("  The End of Suburbia. ", "the end of suburbia")
+    assert obviously_equal('{"a": 1, "b": [2]}', '{"b": [2], "a": 1}')
+    assert not obviously_equal("Paris, France", "Paris")
+    assert cell({"mean": 0.5, "std": 0.004}) == "0.500" and cell({"mean": 0.5, "std": 0.05}) == "0.500 ± 0.050"
