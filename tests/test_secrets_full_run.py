@@ -1,0 +1,78 @@
+"""A full `germinate run` (generate, validate, train, evaluate, report) of the smart-home example
+against a real OpenAI-compatible server (`python -m llama_cpp.server` with the local teacher model)
+that demands an API key: the key is sent, and afterwards no file germinate wrote, nor its output,
+contains it."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+from test_teacher_real_models import _free_port
+
+from conftest import REPO, germinate
+from germinate.models import DEFAULT_LOCAL_TEACHER, locate
+
+pytestmark = pytest.mark.slow
+
+KEY = "sk-SENTINEL-full-run-7f3a9c"
+
+
+@pytest.fixture(scope="module")
+def keyed_server():
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(locate(DEFAULT_LOCAL_TEACHER)),
+                                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--api_key", KEY],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(urllib.request.Request(url + "/v1/models",
+                                                          headers={"Authorization": f"Bearer {KEY}"}), timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("llama_cpp.server did not start")
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(30)
+
+
+def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):
+    with pytest.raises(urllib.error.HTTPError) as refused:  # the server really checks the key
+        urllib.request.urlopen(keyed_server + "/v1/models", timeout=5)
+    assert refused.value.code == 401
+    project = tmp_path / "smart-home"
+    shutil.copytree(REPO / "examples" / "smart-home", project)
+    config = yaml.safe_load((project / "task.yaml").read_text())
+    config.update({
+        "teacher": {"backend": "openai", "model": "qwen-local", "base_url": keyed_server + "/v1",
+                    "api_key_env": "SMART_HOME_TEACHER_KEY", "concurrency": 2},
+        "generation": {"n": 4, "batch_size": 4},
+        "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4},
+        "evaluation": {"max_examples": 4, "repeats": 1, "k_shot": 3},
+    })
+    (project / "task.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    home = tmp_path / "home"  # anything germinate might write under ~ lands here too
+    home.mkdir()
+    env = {"SMART_HOME_TEACHER_KEY": KEY, "HOME": str(home),
+           "GERMINATE_MODEL_CACHE": os.environ.get("GERMINATE_MODEL_CACHE",
+                                                   str(Path.home() / ".cache" / "germinate" / "models"))}
+    result = germinate("run", project, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (project / "runs" / "default" / "report.md").exists()
+    assert KEY not in result.stdout and KEY not in result.stderr
+    written = [p for p in list(project.rglob("*")) + list(home.rglob("*")) if p.is_file()]
+    assert any(p.name == "cache.sqlite" for p in written) and any(p.suffix == ".safetensors" for p in written)
+    for path in written:
+        data = path.read_bytes()
+        assert KEY.encode() not in data and b"SENTINEL" not in data, path
