@@ -161,9 +161,15 @@ def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: generate")
     summary = generate_stage(project, run, generation, console, max_cost=max_cost)
+    from .ledger import summary_table
+
+    console.print(summary_table(summary["validation"], title=f"validation ({' -> '.join(summary['order'])})"))
+    if summary["faults"]:
+        console.print(f"teacher faults (retried): {json.dumps(summary['faults'], sort_keys=True)}")
     if summary["stopped"]:
         console.print(f"[yellow]{summary['stopped']}")
-    done("generate", started, accepted=summary["accepted"], target=summary["target"])
+    done("generate", started, accepted=summary["accepted"], target=summary["target"], faults=summary["faults"],
+         cost_usd=round(summary["meter"].total_cost, 4))
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: train and evaluate")
     result = evaluate_stage(project, run, training, evaluation, console, points=points)

@@ -2,7 +2,6 @@
 embedded SmolLM2 on 127.0.0.1 (started and stopped by PID), and the in-process local backend."""
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -10,7 +9,6 @@ import time
 import urllib.request
 
 import pytest
-from teacher_helpers import dump
 
 from conftest import germinate
 from germinate.models import locate

@@ -1,6 +1,5 @@
 """Each validator on hand-checked cases, through the real plugin registry."""
 
-import statistics
 
 import pytest
 
