@@ -69,7 +69,9 @@ def test_records(project: Project, settings: EvalSettings) -> list[dict]:
 
 def teacher_messages(project: Project, shots: list[dict], record: dict) -> list[dict[str, str]]:
     task = project.task_type
-    messages = [{"role": "system", "content": project.config["description"]}]
+    extra = task.reference_material(project.config)
+    system = project.config["description"] + (f"\n\n{extra}" if extra else "")
+    messages = [{"role": "system", "content": system}]
     for shot in shots:
         messages += [{"role": "user", "content": task.prompt_text(shot)},
                      {"role": "assistant", "content": task.target_text(shot)}]
@@ -244,15 +246,13 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points
         if model.point == "teacher":
             if teacher_engine is None:
                 raise GerminateError("no teacher to evaluate")
-            identity = teacher_engine.client.identity
-            fingerprint = _fingerprint({"teacher": identity, "test": test_hash, "shots": shots,
-                                        "max_new_tokens": budget})
+            requests = [ChatRequest(teacher_messages(project, shots, r),
+                                    {"temperature": 0.0, "max_tokens": budget}, stage="evaluate") for r in records]
+            fingerprint = _fingerprint({"teacher": teacher_engine.client.identity,
+                                        "requests": [q.key({}) for q in requests]})
             predictions = cache.load(model.name, fingerprint)
             if predictions is None:
                 say(f"teacher ({teacher_engine.client.model}, {len(shots)}-shot) on {len(records)} test examples")
-                requests = [ChatRequest(teacher_messages(project, shots, r),
-                                        {"temperature": 0.0, "max_tokens": budget}, stage="evaluate")
-                            for r in records]
                 results = teacher_engine.run_blocking(requests)
                 failed = [res for res in results if not res.ok]
                 if failed:

@@ -103,6 +103,11 @@ class TaskType:
         output = record["output"]
         return output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
 
+    def reference_material(self, config: dict) -> str:
+        """What a prompted (not fine-tuned) model needs besides the description to answer at all,
+        such as a tool catalog; evaluation appends it to the teacher's system prompt."""
+        return ""
+
     def to_messages(self, record: dict, description: str) -> list[dict[str, str]]:
         return [{"role": "system", "content": description},
                 {"role": "user", "content": self.prompt_text(record)},

@@ -174,3 +174,19 @@ def test_obvious_matches_skip_the_judge():
     assert obviously_equal('{"a": 1, "b": [2]}', '{"b": [2], "a": 1}')
     assert not obviously_equal("Paris, France", "Paris")
     assert cell({"mean": 0.5, "std": 0.004}) == "0.500" and cell({"mean": 0.5, "std": 0.05}) == "0.500 ± 0.050"
+
+
+def test_teacher_prompt_for_tool_calls_carries_the_catalog_and_only_seeds():
+    from pathlib import Path
+
+    from germinate.evaluation import teacher_messages
+
+    project = load_project(Path(__file__).resolve().parents[1] / "examples" / "smart-home")
+    shots = [r.data for r in project.seeds][:3]
+    messages = teacher_messages(project, shots, project.test[0].data)
+    assert messages[0]["role"] == "system" and "Tools (JSON Schema):" in messages[0]["content"]
+    for name in ("set_lights", "set_thermostat", "play_music", "set_timer", "lock_door"):
+        assert f'"name": "{name}"' in messages[0]["content"]
+    assert [m["role"] for m in messages[1:]] == ["user", "assistant"] * 3 + ["user"]
+    assert messages[-1]["content"] == project.test[0].data["input"]
+    assert [json.loads(m["content"]) for m in messages[2:-1:2]] == [s["output"] for s in shots]

@@ -173,6 +173,10 @@ class ToolCalling(TaskType):
     def display(self, record):
         return _example(record)
 
+    def reference_material(self, config):
+        tools = [entry.get("function", entry) for entry in config.get("tools") or []]
+        return "Tools (JSON Schema):\n" + "\n".join(json.dumps(tool, ensure_ascii=False) for tool in tools)
+
     def target_text(self, record):
         return json.dumps(record["output"], ensure_ascii=False)
 
