@@ -165,7 +165,8 @@ def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool 
 
     console.print(summary_table(summary["validation"], title=f"validation ({' -> '.join(summary['order'])})"))
     if summary["faults"]:
-        console.print(f"teacher faults (retried): {json.dumps(summary['faults'], sort_keys=True)}")
+        console.print(f"teacher faults (retried): {json.dumps(summary['faults'], sort_keys=True)}",
+                      soft_wrap=True, markup=False, highlight=False)
     if summary["stopped"]:
         console.print(f"[yellow]{summary['stopped']}")
     done("generate", started, accepted=summary["accepted"], target=summary["target"], faults=summary["faults"],

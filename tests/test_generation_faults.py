@@ -1,10 +1,9 @@
-"""A full generation run against a loopback teacher that fails 30% of calls in mixed ways (429,
+"""A `germinate run` (generation, validation, then the teacher's evaluation) against a loopback teacher that fails 30% of calls in mixed ways (429,
 500, hangs, resets, truncated and non-JSON bodies) completes, counts every kind, and crashes
 nowhere."""
 
 import hashlib
 import json
-import re
 
 import pytest
 from fake_teacher import answer
@@ -27,15 +26,17 @@ def flaky(call):
     return Action("ok", text=answer(prompt))
 
 
-def test_generation_survives_a_flaky_teacher(make_project):
+def test_run_survives_a_flaky_teacher(make_project):
+    test = [{"input": f"Test review number {i}: the {w} was fine", "output": ["positive", "negative"][i % 2]}
+            for i, w in enumerate(["kettle", "lamp", "chair", "desk", "pen", "mug", "sofa", "rug", "fan", "clock"])]
     with LoopbackServer(flaky) as server:
         project = make_project(config={
             "task_type": "classification", "description": "Classify a product review as positive or negative.",
             "labels": ["positive", "negative"],
             "teacher": {"backend": "openai", "model": "flaky", "base_url": server.url + "/v1", "concurrency": 4,
                         "timeout": 1.0},
-            "generation": {"batch_size": 8}})
-        result = germinate("generate", project, "--n", "30")
+            "generation": {"batch_size": 8}}, test=test)
+        result = germinate("run", project, "--n", "30", "--points", "teacher")
         first_attempts = sum(1 for c in server.calls if c.attempt == 1)
         faulty = sum(1 for c in server.calls if c.attempt == 1 and isinstance(flaky(c), Action) and flaky(c).kind != "ok")
     assert result.returncode == 0, result.stderr
@@ -46,4 +47,6 @@ def test_generation_survives_a_flaky_teacher(make_project):
     assert set(counts) == KINDS and all(v > 0 for v in counts.values())
     accepted = [json.loads(l) for l in (project / "runs" / "default" / "accepted.jsonl").read_text().splitlines()]
     assert sum(r["source"] == "synthetic" for r in accepted) == 30
-    assert re.search(r"30/30 accepted", result.stdout)
+    report = json.loads((project / "runs" / "default" / "report.json").read_text())
+    assert report["models"]["teacher"]["examples"] == 10  # every evaluation call got through too
+    assert json.loads((project / "runs" / "default" / "pipeline.json").read_text())["stages"]["generate"]["faults"] == counts
