@@ -85,7 +85,8 @@ def chart(results: list[dict[str, Any]], path: Path) -> None:
         means = [r["points"][point]["mean"] if point in r["points"] else 0.0 for r in results]
         errors = [r["points"][point]["std"] if point in r["points"] else 0.0 for r in results]
         positions = [j + (i - (len(POINTS) - 1) / 2) * width for j in range(len(results))]
-        axes.bar(positions, means, width, yerr=errors, capsize=3, label=TITLES[point])
+        bars = axes.bar(positions, means, width, yerr=errors, capsize=3, label=TITLES[point])
+        axes.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
     axes.set_xticks(range(len(results)), [r["project"] for r in results])
     axes.set_ylim(0, 1)
     axes.set_ylabel("score")

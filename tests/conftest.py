@@ -22,11 +22,11 @@ def datasets() -> Path:
     return DATASETS
 
 
-def germinate(*args, env=None, cwd=None, check=None) -> subprocess.CompletedProcess:
+def germinate(*args, env=None, cwd=None, check=None, timeout=600) -> subprocess.CompletedProcess:
     """Run the real CLI in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(GERMINATE + [str(a) for a in args], capture_output=True, text=True,
-                            env=full_env, cwd=cwd, timeout=600)
+                            env=full_env, cwd=cwd, timeout=timeout)
     if check is not None:
         assert result.returncode == check, (result.stdout, result.stderr)
     return result

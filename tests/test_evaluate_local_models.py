@@ -29,7 +29,7 @@ def test_run_on_trec_writes_a_complete_report(tmp_path, datasets):
     config = yaml.safe_load((folder / "task.yaml").read_text())
     (folder / "task.yaml").write_text(yaml.safe_dump({**config, **SMALL}, sort_keys=False))
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    first = germinate("run", folder, env=env, check=0)
+    first = germinate("run", folder, env=env, check=0, timeout=1800)
     run = folder / "runs" / "default"
     report = json.loads((run / "report.json").read_text())
     names = {"teacher", "trained-r0", "trained-r1", "seeds-r0", "seeds-r1", "base"}
@@ -54,7 +54,7 @@ def test_run_on_trec_writes_a_complete_report(tmp_path, datasets):
     assert "| trec |" in first.stdout
 
     stamps = {p: p.stat().st_mtime_ns for p in run.glob("model*/adapter/adapter_model.safetensors")}
-    again = germinate("run", folder, env=env, check=0)
+    again = germinate("run", folder, env=env, check=0, timeout=1800)
     assert "predicting" not in again.stdout and "train trained" not in again.stdout
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert json.loads((run / "report.json").read_text())["points"] == report["points"]

@@ -67,7 +67,7 @@ def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):
     env = {"SMART_HOME_TEACHER_KEY": KEY, "HOME": str(home),
            "GERMINATE_MODEL_CACHE": os.environ.get("GERMINATE_MODEL_CACHE",
                                                    str(Path.home() / ".cache" / "germinate" / "models"))}
-    result = germinate("run", project, env=env)
+    result = germinate("run", project, env=env, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (project / "runs" / "default" / "report.md").exists()
     assert KEY not in result.stdout and KEY not in result.stderr
