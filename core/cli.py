@@ -507,6 +507,9 @@ def run_command(project: Path, run_name: str, quick: bool, points: str, repeats:
     run = RunFolder.of(project, run_name)
     overrides = {**_eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
     result = run_pipeline(loaded, run, _console(), quick=quick, overrides=overrides, points=chosen, max_cost=max_cost)
+    if result.get("evaluated") is False:
+        click.echo(f"adapter: {result['adapter']}")
+        return
     _print_result(result, {"md": run.path / "report.md", "json": run.path / "report.json",
                            "png": run.path / "report.png"})
 
@@ -538,7 +541,10 @@ def bench_command(sources: tuple[Path, ...], workdir: Path, run_name: str, quick
             folder = workdir / source.name
             if not (folder / TASK_FILE).exists():
                 init_from(source, folder)
-        projects.append((folder, load_project(folder)))
+        loaded = load_project(folder)
+        if not loaded.test:
+            raise GerminateError(f"{folder / 'test.jsonl'}: bench compares models on a test split; add one")
+        projects.append((folder, loaded))
     results = []
     for folder, loaded in projects:
         results.append(run_pipeline(loaded, RunFolder.of(folder, run_name), console, quick=quick,

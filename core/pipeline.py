@@ -172,6 +172,14 @@ def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool 
     done("generate", started, accepted=summary["accepted"], target=summary["target"], faults=summary["faults"],
          cost_usd=round(summary["meter"].total_cost, 4))
     started = time.monotonic()
+    if not project.test:
+        # nothing to measure against: still deliver the model, and say how to get the comparison
+        console.rule(f"[bold]{project.name}: train")
+        adapter = train_stage(project, run, training, Model("trained"), console)
+        done("train", started)
+        console.print(f"no test.jsonl in {project.root}: evaluation skipped; add a test split and rerun "
+                      f"to compare teacher, trained, seed and base student", soft_wrap=True, markup=False)
+        return {"project": project.name, "adapter": str(adapter), "evaluated": False}
     console.rule(f"[bold]{project.name}: train and evaluate")
     result = evaluate_stage(project, run, training, evaluation, console, points=points)
     done("train+evaluate", started)

@@ -156,3 +156,11 @@ def test_command_specific_bad_input(args, expected, make_project, tmp_path, germ
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bench_refuses_a_project_without_test_split_before_any_work(make_project, tmp_path, germinate_cli):
+    project = _good(make_project, tmp_path)
+    result = germinate_cli("bench", project, "--workdir", tmp_path / "bench")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"{project / 'test.jsonl'}: bench compares models on a test split; add one"]
+    assert not (project / "runs").exists() and not (tmp_path / "bench").exists()
