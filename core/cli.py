@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .pipeline import QUICK as QUICK_PRESET
+from .presets import QUICK as QUICK_PRESET
 from .plugins import get_plugins
 from .problems import GerminateError
 
@@ -365,26 +365,17 @@ def _sample_request(project, settings):
 def train_command(project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None,
                   save_steps: int | None) -> None:
     """LoRA-fine-tune the student on seeds + accepted examples (resumes from the last checkpoint)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
+    from .pipeline import train_with_progress
     from .project import load_project
     from .run_folder import RunFolder
-    from .training import TrainSettings, train
+    from .training import TrainSettings
 
     loaded = load_project(project)
     # an absent --merge must not override training.merge in task.yaml
     settings = TrainSettings.from_config(loaded.section("training"), epochs=epochs, merge=merge or None,
                                          save_steps=save_steps)
-    columns = (TextColumn("[bold]train"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
-               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
-    with Progress(*columns, console=_console()) as progress:
-        bar = progress.add_task("train", total=None, info="loading the student")
-
-        def update(step: int, total: int, loss: float | None, tokens_per_s: float) -> None:
-            info = f"loss {loss:.4f} · {tokens_per_s:,.0f} tok/s" if loss is not None else ""
-            progress.update(bar, completed=step, total=total, info=info)
-
-        result = train(loaded, RunFolder.of(project, run_name), settings, seeds_only=seeds_only, progress=update)
+    result = train_with_progress(loaded, RunFolder.of(project, run_name), settings, _console(),
+                                 seeds_only=seeds_only)
     losses = result["losses"]
     click.echo(f"trained {result['examples']} examples in {result['steps']} steps"
                + (f" (resumed from {Path(result['resumed_from']).name})" if result["resumed_from"] else "")
@@ -467,8 +458,9 @@ def _print_result(result: dict[str, Any], paths: dict[str, Path]) -> None:
 
     for line in table([result] if isinstance(result, dict) else result):
         click.echo(line)
-    click.echo(f"report: {paths['md']} (also {paths['json'].name}, {paths['png'].name}); "
-               f"predictions: {paths['md'].parent / 'eval' / 'predictions'}")
+    click.echo(f"report: {paths['md']} (also {paths['json'].name}, {paths['png'].name}); predictions: "
+               + ("runs/<run>/eval/predictions in each project" if isinstance(result, list)
+                  else str(paths['md'].parent / 'eval' / 'predictions')))
 
 
 @cli.command("evaluate")

@@ -123,9 +123,10 @@ class Predictions:
 class Scorer:
     """The task type's metric, then the judge for what the metric leaves open."""
 
-    def __init__(self, project: Project, judge_engine: Any | None) -> None:
+    def __init__(self, project: Project, judge: Callable[[], Any] | None) -> None:
         self.project = project
-        self.engine = judge_engine
+        self.judge = judge  # made on first need: a task the metric decides fully never starts one
+        self.engine: Any | None = None
         self.template, self.prompt_id = judge_prompt(project)
         self.judge_calls = 0
         self.check: dict[str, Any] | None = None
@@ -171,8 +172,9 @@ class Scorer:
                     pending.append(index)
             rows.append(row)
         if pending:
-            if self.engine is None:
+            if self.judge is None:
                 raise GerminateError("this task type needs a judge, and no judge model is configured")
+            self.engine = self.engine or self.judge()
             self.calibrate([r.data for r in self.project.seeds])
             requests = [judge_request(self.template, config["description"], rows[i]["input"], rows[i]["reference"],
                                       rows[i]["prediction"]) for i in pending]
@@ -222,12 +224,13 @@ def cell(summary: dict[str, Any] | None) -> str:
 
 
 def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points: tuple[str, ...] = POINTS,
-             teacher_engine: Any | None = None, judge_engine: Any | None = None,
+             teacher_engine: Any | None = None, judge: Callable[[], Any] | None = None,
              ensure_model: Callable[[Model], Path] | None = None,
              student_factory: Callable[[Path | None], Any] | None = None,
              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Predict, score and summarise; writes eval/predictions/*.jsonl and returns the report data.
 
+    ``judge()`` returns the judge's engine, called only when an answer needs judging;
     ``ensure_model(model)`` returns the adapter folder of a trained point (training it when it is
     missing); ``student_factory(adapter)`` loads the student (base when adapter is None)."""
     say = progress or (lambda _message: None)
@@ -237,10 +240,11 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points
     test_hash = _fingerprint({"test": [project.task_type.record_key(r) for r in records]})
     seeds = [r.data for r in project.seeds]
     shots = random.Random(settings.seed).sample(seeds, min(settings.k_shot, len(seeds)))
-    scorer = Scorer(project, judge_engine)
+    scorer = Scorer(project, judge)
     budget = answer_budget(project, settings)
     cache = Predictions(folder)
     per_model: dict[str, dict[str, Any]] = {}
+    wrong: list[dict[str, Any]] = []
     started = time.monotonic()
     for model in models_for(points, settings.repeats):
         if model.point == "teacher":
@@ -279,17 +283,13 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points
         say(f"{model.name}: scoring")
         rows = scorer.score(records, predictions)
         write_jsonl(folder / "predictions" / f"{model.name}.jsonl", rows)
+        if not wrong and model.point != "teacher":  # the first student listed, trained ones first by POINTS
+            wrong = [{"model": model.name, **{k: r[k] for k in ("input", "prediction", "reference", "error")}}
+                     for r in rows if not r["correct"]][:10]
         correct = sum(1 for r in rows if r["correct"])
         per_model[model.name] = {"point": model.point, "repeat": model.repeat, "accuracy": correct / len(rows),
                                  "correct": correct, "examples": len(rows),
                                  "unparseable": sum(1 for r in rows if r["error"]), **described}
-    first_student = next((m for m in per_model if m.startswith("trained")), None) or next(
-        (m for m in per_model if m != "teacher"), None)
-    wrong = []
-    if first_student:
-        rows = [json.loads(line) for line in (folder / "predictions" / f"{first_student}.jsonl").read_text().splitlines()]
-        wrong = [{"model": first_student, **{k: r[k] for k in ("input", "prediction", "reference", "error")}}
-                 for r in rows if not r["correct"]][:10]
     summary = {point: summarise([m["accuracy"] for m in per_model.values() if m["point"] == point])
                for point in points}
     return {
@@ -297,7 +297,7 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points
         "test_examples": len(records), "test_split": len(project.test),
         "metric": project.task_type.metric,
         "settings": attrs.asdict(settings), "points": summary, "models": per_model,
-        "judge": {"prompt_id": scorer.prompt_id, "model": judge_engine.client.model if judge_engine else None,
+        "judge": {"prompt_id": scorer.prompt_id, "model": scorer.engine.client.model if scorer.engine else None,
                   "calls": scorer.judge_calls, "check": scorer.check},
         "examples_wrong": wrong, "predictions_dir": str(folder.relative_to(run.path.parent.parent) / "predictions"),
         "shots": len(shots), "max_new_tokens": budget, "seconds": round(time.monotonic() - started, 1),

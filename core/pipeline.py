@@ -13,17 +13,10 @@ from typing import Any
 import attrs
 
 from .evaluation import POINTS, EvalSettings, Model, evaluate
+from .presets import QUICK
 from .problems import GerminateError
 from .project import Project
 from .run_folder import RunFolder, write_json
-
-#: a preset that fits a 2-core machine in minutes per project; every value is printed in the report
-QUICK: dict[str, dict[str, Any]] = {
-    "generation": {"n": 40, "batch_size": 8},
-    "training": {"epochs": 4, "learning_rate": 5e-4, "batch_size": 4, "max_length": 512},
-    "evaluation": {"max_examples": 40, "repeats": 2, "max_new_tokens": 128},
-}
-
 
 def settings_for(project: Project, quick: bool, overrides: dict[str, dict[str, Any]] | None = None):
     """Generation, training and evaluation settings: task.yaml, then the preset, then the command line."""
@@ -76,17 +69,14 @@ def generate_stage(project: Project, run: RunFolder, settings: Any, console: Any
     return summary
 
 
-def train_stage(project: Project, run: RunFolder, settings: Any, model: Model, console: Any) -> Path:
-    """The adapter of a trained point, training it first when it is missing or unfinished."""
+def train_with_progress(project: Project, run: RunFolder, settings: Any, console: Any, *, seeds_only: bool = False,
+                        repeat: int = 0, label: str = "train") -> dict[str, Any]:
+    """``training.train`` under a live bar: step, loss, tokens/s, time left."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .training import model_dir, train
+    from .training import train
 
-    seeds_only = model.point == "seeds"
-    folder = model_dir(run, seeds_only, model.repeat)
-    if (folder / "train_result.json").exists() and (folder / "adapter" / "adapter_config.json").exists():
-        return folder / "adapter"
-    columns = (TextColumn(f"[bold]train {model.name}"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
+    columns = (TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
                TextColumn("{task.fields[info]}"), TimeRemainingColumn())
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("train", total=None, info="loading the student")
@@ -95,7 +85,19 @@ def train_stage(project: Project, run: RunFolder, settings: Any, model: Model, c
             info = f"loss {loss:.4f} · {tokens_per_s:,.0f} tok/s" if loss is not None else ""
             progress.update(bar, completed=step, total=total, info=info)
 
-        result = train(project, run, settings, seeds_only=seeds_only, repeat=model.repeat, progress=update)
+        return train(project, run, settings, seeds_only=seeds_only, repeat=repeat, progress=update)
+
+
+def train_stage(project: Project, run: RunFolder, settings: Any, model: Model, console: Any) -> Path:
+    """The adapter of a trained point, training it first when it is missing or unfinished."""
+    from .training import model_dir
+
+    seeds_only = model.point == "seeds"
+    folder = model_dir(run, seeds_only, model.repeat)
+    if (folder / "train_result.json").exists() and (folder / "adapter" / "adapter_config.json").exists():
+        return folder / "adapter"
+    result = train_with_progress(project, run, settings, console, seeds_only=seeds_only, repeat=model.repeat,
+                                 label=f"train {model.name}")
     return Path(result["adapter"])
 
 
@@ -106,33 +108,39 @@ def evaluate_stage(project: Project, run: RunFolder, train_settings: Any, eval_s
     from .teacher_setup import make_engine
 
     def ensure_model(model: Model) -> Path:
+        if allow_training:
+            return train_stage(project, run, train_settings, model, console)
         from .training import model_dir
 
         adapter = model_dir(run, model.point == "seeds", model.repeat) / "adapter"
-        if allow_training:
-            return train_stage(project, run, attrs.evolve(train_settings), model, console)
         if not (adapter / "adapter_config.json").exists():
             raise GerminateError(f"{adapter.parent}: not trained; run `germinate train"
                                  f"{' --seeds-only' if model.point == 'seeds' else ''}` or drop --no-train")
         return adapter
 
+    engines: dict[str, Any] = {}
+
+    def engine(role: str) -> Any:
+        """The teacher's engine, or the judge's: the teacher's own unless evaluation.judge names a
+        model (a judge naming a backend stands alone; one naming only a model tunes the teacher's)."""
+        override = judge_settings(project) if role == "judge" else None
+        key = "judge" if override else "teacher"
+        if key not in engines:
+            engines[key] = make_engine(project, override=override, replace="backend" in (override or {}),
+                                       where=("evaluation", "judge") if override else ("teacher",))
+        return engines[key]
+
     base = hf_folder(student_source(project.config))
     dtype = (project.config.get("student") or {}).get("dtype")
-    needs_teacher = "teacher" in points
-    teacher = make_engine(project) if needs_teacher else None
-    judge_override = judge_settings(project)
-    # a judge section naming a backend stands alone; one that only names a model tunes the teacher's
-    judge = make_engine(project, override=judge_override, replace="backend" in judge_override,
-                        where=("evaluation", "judge")) if judge_override else teacher
-    if judge is None and project.task_type.metric == "LLM-judge accuracy":
-        judge = make_engine(project)
     try:
-        result = evaluate(project, run, eval_settings, points=points, teacher_engine=teacher, judge_engine=judge,
-                          ensure_model=ensure_model, student_factory=lambda adapter: Student(base, adapter, dtype),
+        result = evaluate(project, run, eval_settings, points=points,
+                          teacher_engine=engine("teacher") if "teacher" in points else None,
+                          judge=lambda: engine("judge"), ensure_model=ensure_model,
+                          student_factory=lambda adapter: Student(base, adapter, dtype),
                           progress=lambda message: console.print(f"[dim]evaluate:[/] {message}"))
     finally:
-        for engine in {id(e): e for e in (teacher, judge) if e is not None}.values():
-            engine.close()
+        for made in engines.values():
+            made.close()
     result["student"] = student_source(project.config)
     result["training"] = attrs.asdict(train_settings) if train_settings is not None else None
     return result
@@ -148,6 +156,8 @@ def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool 
                  overrides: dict[str, dict[str, Any]] | None = None, points: tuple[str, ...] = POINTS,
                  max_cost: float | None = None) -> dict[str, Any]:
     """Every stage for one project; stage times go to runs/<run>/pipeline.json."""
+    from .ledger import summary_table
+
     generation, training, evaluation = settings_for(project, quick, overrides)
     run.ensure()
     log_path = run.path / "pipeline.json"
@@ -161,8 +171,6 @@ def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: generate")
     summary = generate_stage(project, run, generation, console, max_cost=max_cost)
-    from .ledger import summary_table
-
     console.print(summary_table(summary["validation"], title=f"validation ({' -> '.join(summary['order'])})"))
     if summary["faults"]:
         console.print(f"teacher faults (retried): {json.dumps(summary['faults'], sort_keys=True)}",
