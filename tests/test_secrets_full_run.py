@@ -5,16 +5,13 @@ contains it."""
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
-from test_teacher_real_models import _free_port
+from teacher_helpers import llama_server
 
 from conftest import REPO, germinate
 from germinate.models import DEFAULT_LOCAL_TEACHER, locate
@@ -26,25 +23,8 @@ KEY = "sk-SENTINEL-full-run-7f3a9c"
 
 @pytest.fixture(scope="module")
 def keyed_server():
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(locate(DEFAULT_LOCAL_TEACHER)),
-                                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--api_key", KEY],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(urllib.request.Request(url + "/v1/models",
-                                                          headers={"Authorization": f"Bearer {KEY}"}), timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("llama_cpp.server did not start")
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(30)
+    with llama_server(locate(DEFAULT_LOCAL_TEACHER), "--n_ctx", "4096", api_key=KEY) as url:
+        yield url
 
 
 def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):

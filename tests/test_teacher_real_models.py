@@ -2,13 +2,9 @@
 embedded SmolLM2 on 127.0.0.1 (started and stopped by PID), and the in-process local backend."""
 
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
+from teacher_helpers import llama_server as start_llama_server
 
 from conftest import germinate
 from germinate.models import locate
@@ -17,32 +13,10 @@ from germinate.testing import SAMPLE_CONFIG, write_project
 pytestmark = pytest.mark.slow
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server():
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(locate("smollm2-135m")),
-                                "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v1/models", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("llama_cpp.server did not start")
-            time.sleep(0.5)
-    yield url
-    process.terminate()
-    process.wait(30)
+    with start_llama_server(locate("smollm2-135m"), "--n_ctx", "2048") as url:
+        yield url
 
 
 def _ask(project, *args):

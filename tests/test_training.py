@@ -5,13 +5,13 @@ client, and resumes after a kill from its last checkpoint."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 import yaml
+from teacher_helpers import free_port
 
 from conftest import GERMINATE, germinate
 
@@ -94,16 +94,10 @@ def test_predict_writes_batched_predictions(trained, tmp_path):
     assert rows[0]["record"]["output"] == "human"
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_answers_the_official_openai_client(trained):
     import openai
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(GERMINATE + ["serve", str(trained), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
