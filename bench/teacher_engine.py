@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from germinate.engine import Engine, EngineSettings
-from germinate.project import load_project
-from germinate.teacher import ChatRequest, Completion, TeacherClient
-from germinate.teacher_setup import make_engine
+from germinate.teachers.engine import Engine, EngineSettings
+from germinate.project.load import load_project
+from germinate.teachers.base import ChatRequest, Completion, TeacherClient
+from germinate.teachers.setup import make_engine
 from germinate.testing import SAMPLE_CONFIG, write_project
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     requests = [ChatRequest([{"role": "user", "content": f"request {i}"}], {"max_tokens": 8}, sample=i)
                 for i in range(args.requests)]
-    server = subprocess.Popen([sys.executable, "-m", "germinate.loopback", "--delay", str(args.delay)],
+    server = subprocess.Popen([sys.executable, "-m", "germinate.testing.loopback", "--delay", str(args.delay)],
                               stdout=subprocess.PIPE, text=True)
     port = int(server.stdout.readline())
     try:
@@ -73,7 +73,7 @@ def main() -> None:
                 "concurrency": args.concurrency}}))
             sdk_wall, sdk_cpu = measure(make_engine(project), requests)
             null_project = load_project(write_project(Path(tmp) / "null"))
-            from germinate.cache import Cache
+            from germinate.teachers.cache import Cache
 
             null = Engine(SleepClient(args.delay), Cache.for_project(null_project.root),
                           settings=EngineSettings(concurrency=args.concurrency))

@@ -54,8 +54,8 @@ def _peak_mb() -> float:
 def run(mode: str, n: int, max_length: int) -> dict:
     from transformers import Trainer, TrainingArguments, set_seed
 
-    from germinate.student import hf_folder, load_model, load_tokenizer
-    from germinate.training import IGNORE, AssistantLossTrainer, Collator, _Dataset, encode
+    from germinate.student.load import hf_folder, load_model, load_tokenizer
+    from germinate.student.train import IGNORE, AssistantLossTrainer, Collator, _Dataset, encode
     from peft import LoraConfig, get_peft_model
 
     set_seed(0)

@@ -1,3 +1,3 @@
-from .cli import main
+from germinate.cli import main
 
 main()

@@ -19,20 +19,20 @@ hookspec = pluggy.HookspecMarker("germinate")
 
 @hookspec
 def register_task_types(register):
-    """Register task families: call ``register(task_type)`` with a :class:`germinate.task_type.TaskType`
+    """Register task families: call ``register(task_type)`` with a :class:`germinate.tasks.base.TaskType`
     instance for each family this plugin provides (record schema, checks, prompts, metric)."""
 
 
 @hookspec
 def register_validators(register):
     """Register validation-cascade steps: call ``register(validator)`` with a
-    :class:`germinate.validator.Validator` instance for each one (name, default order, config schema,
+    :class:`germinate.validate.base.Validator` instance for each one (name, default order, config schema,
     ``prepare`` and ``check``)."""
 
 
 @hookspec
 def register_teachers(register):
-    """Register teacher backends: call ``register(teacher)`` with a :class:`germinate.teacher.Teacher`
+    """Register teacher backends: call ``register(teacher)`` with a :class:`germinate.teachers.base.Teacher`
     instance for each backend (name, config schema, and how to build a client from its config)."""
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import attrs
 
-from .problems import Problem
+from germinate.problems import Problem
 
 
 @attrs.frozen

@@ -12,16 +12,16 @@ from typing import Any
 
 import attrs
 
-from .evaluation import POINTS, EvalSettings, Model, evaluate
-from .presets import QUICK
-from .problems import GerminateError
-from .project import Project
-from .run_folder import RunFolder, write_json
+from germinate.evaluate.harness import POINTS, EvalSettings, Model, evaluate
+from germinate.presets import QUICK
+from germinate.problems import GerminateError
+from germinate.project.load import Project
+from germinate.run_folder import RunFolder, write_json
 
 def settings_for(project: Project, quick: bool, overrides: dict[str, dict[str, Any]] | None = None):
     """Generation, training and evaluation settings: task.yaml, then the preset, then the command line."""
-    from .generation import GenerationSettings
-    from .training import TrainSettings
+    from germinate.generate.loop import GenerationSettings
+    from germinate.student.train import TrainSettings
 
     def merged(section: str) -> dict[str, Any]:
         values = dict(QUICK[section]) if quick else {}
@@ -44,8 +44,8 @@ def generate_stage(project: Project, run: RunFolder, settings: Any, console: Any
                    use_cache: bool = True) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .generation import run_generation
-    from .teacher_setup import make_engine
+    from germinate.generate.loop import run_generation
+    from germinate.teachers.setup import make_engine
 
     run.ensure()  # an unwritable run folder fails here, before the teacher is started
     engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
@@ -74,7 +74,7 @@ def train_with_progress(project: Project, run: RunFolder, settings: Any, console
     """``training.train`` under a live bar: step, loss, tokens/s, time left."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .training import train
+    from germinate.student.train import train
 
     columns = (TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
                TextColumn("{task.fields[info]}"), TimeRemainingColumn())
@@ -90,7 +90,7 @@ def train_with_progress(project: Project, run: RunFolder, settings: Any, console
 
 def train_stage(project: Project, run: RunFolder, settings: Any, model: Model, console: Any) -> Path:
     """The adapter of a trained point, training it first when it is missing or unfinished."""
-    from .training import model_dir
+    from germinate.student.train import model_dir
 
     seeds_only = model.point == "seeds"
     folder = model_dir(run, seeds_only, model.repeat)
@@ -103,14 +103,14 @@ def train_stage(project: Project, run: RunFolder, settings: Any, model: Model, c
 
 def evaluate_stage(project: Project, run: RunFolder, train_settings: Any, eval_settings: EvalSettings, console: Any,
                    *, points: tuple[str, ...] = POINTS, allow_training: bool = True) -> dict[str, Any]:
-    from .inference import Student
-    from .student import hf_folder, student_source
-    from .teacher_setup import make_engine
+    from germinate.student.infer import Student
+    from germinate.student.load import hf_folder, student_source
+    from germinate.teachers.setup import make_engine
 
     def ensure_model(model: Model) -> Path:
         if allow_training:
             return train_stage(project, run, train_settings, model, console)
-        from .training import model_dir
+        from germinate.student.train import model_dir
 
         adapter = model_dir(run, model.point == "seeds", model.repeat) / "adapter"
         if not (adapter / "adapter_config.json").exists():
@@ -147,7 +147,7 @@ def evaluate_stage(project: Project, run: RunFolder, train_settings: Any, eval_s
 
 
 def write_project_report(run: RunFolder, result: dict[str, Any]) -> dict[str, Path]:
-    from .report import write_report
+    from germinate.evaluate.report import write_report
 
     return write_report([result], run.path, title=f"germinate evaluation: {result['project']}")
 
@@ -156,7 +156,7 @@ def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool 
                  overrides: dict[str, dict[str, Any]] | None = None, points: tuple[str, ...] = POINTS,
                  max_cost: float | None = None) -> dict[str, Any]:
     """Every stage for one project; stage times go to runs/<run>/pipeline.json."""
-    from .ledger import summary_table
+    from germinate.validate.ledger import summary_table
 
     generation, training, evaluation = settings_for(project, quick, overrides)
     run.ensure()

@@ -20,8 +20,8 @@ from typing import Any, Callable
 import attrs
 import pluggy
 
-from . import hookspecs
-from .problems import GerminateError
+from germinate import hookspecs
+from germinate.problems import GerminateError
 
 GROUP = "germinate"
 KINDS = ("task_types", "validators", "teachers")

@@ -18,8 +18,8 @@ from typing import Any
 
 import attrs
 
-from .jsonl import read_jsonl
-from .problems import GerminateError
+from germinate.jsonl import read_jsonl
+from germinate.problems import GerminateError
 
 DEFAULT_RUN = "default"
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 
-from germinate.loopback import Action, LoopbackServer, last_user_text
+from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 
 WORDS = ("river mountain quantum ledger violin harbor pepper comet saddle lantern orbit meadow cipher "
          "glacier tundra marble falcon prism sonnet canyon ember thistle beacon quarry").split()

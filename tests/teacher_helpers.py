@@ -10,8 +10,8 @@ import urllib.request
 
 import yaml
 
-from germinate.project import load_project
-from germinate.teacher import ChatRequest
+from germinate.project.load import load_project
+from germinate.teachers.base import ChatRequest
 from germinate.testing import SAMPLE_CONFIG, write_project
 
 

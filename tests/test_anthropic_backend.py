@@ -3,9 +3,9 @@
 import pytest
 from teacher_helpers import project_with_teacher, requests
 
-from germinate.engine import run_sync
-from germinate.loopback import Action, LoopbackServer
-from germinate.teacher_setup import make_engine
+from germinate.teachers.engine import run_sync
+from germinate.testing.loopback import Action, LoopbackServer
+from germinate.teachers.setup import make_engine
 
 pytestmark = pytest.mark.fast
 

@@ -12,7 +12,7 @@ from corpus_cases import cases, materialize, meta
 
 from conftest import germinate
 from germinate import hookimpl
-from germinate.validator import Validator, Verdict
+from germinate.validate.base import Validator, Verdict
 
 pytestmark = pytest.mark.fast
 

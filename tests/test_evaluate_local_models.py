@@ -11,10 +11,10 @@ import pytest
 import yaml
 from conftest import germinate
 
-from germinate.judge import JUDGE_PROMPT, judge_request, read_verdict
-from germinate.project import load_project
-from germinate.scaffold import init_from
-from germinate.teacher_setup import make_engine
+from germinate.evaluate.judge import JUDGE_PROMPT, judge_request, read_verdict
+from germinate.project.load import load_project
+from germinate.project.scaffold import init_from
+from germinate.teachers.setup import make_engine
 
 pytestmark = pytest.mark.slow
 

@@ -9,14 +9,14 @@ import re
 import pytest
 import yaml
 
-from germinate.evaluation import EvalSettings, cell
-from germinate.judge import JUDGE_PROMPT_VERSION, judge_prompt, obviously_equal, read_verdict
-from germinate.loopback import Action, LoopbackServer, last_user_text
+from germinate.evaluate.harness import EvalSettings, cell
+from germinate.evaluate.judge import JUDGE_PROMPT_VERSION, judge_prompt, obviously_equal, read_verdict
+from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 from germinate.pipeline import evaluate_stage, write_project_report
 from germinate.problems import GerminateError
-from germinate.project import load_project
+from germinate.project.load import load_project
 from germinate.run_folder import RunFolder
-from germinate.scaffold import init_from
+from germinate.project.scaffold import init_from
 
 pytestmark = pytest.mark.fast
 
@@ -179,7 +179,7 @@ def test_obvious_matches_skip_the_judge():
 def test_teacher_prompt_for_tool_calls_carries_the_catalog_and_only_seeds():
     from pathlib import Path
 
-    from germinate.evaluation import teacher_messages
+    from germinate.evaluate.harness import teacher_messages
 
     project = load_project(Path(__file__).resolve().parents[1] / "examples" / "smart-home")
     shots = [r.data for r in project.seeds][:3]

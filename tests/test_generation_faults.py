@@ -9,7 +9,7 @@ import pytest
 from fake_teacher import answer
 
 from conftest import germinate
-from germinate.loopback import Action, LoopbackServer, last_user_text
+from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 
 pytestmark = pytest.mark.slow
 

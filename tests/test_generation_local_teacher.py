@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from conftest import germinate
-from germinate.project import load_project
+from germinate.project.load import load_project
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from germinate.metrics import parse_python_call
+from germinate.tasks.score import parse_python_call
 from germinate.plugins import get_plugins
 
 pytestmark = pytest.mark.fast

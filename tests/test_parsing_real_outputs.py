@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from germinate.generation import Example, GenContext, GenerationSettings
-from germinate.parsing import ParseError, extract_json, plain_text
-from germinate.project import load_project
-from germinate.properties import Posterior
+from germinate.generate.loop import Example, GenContext, GenerationSettings
+from germinate.tasks.parsing import ParseError, extract_json, plain_text
+from germinate.project.load import load_project
+from germinate.generate.properties import Posterior
 
 pytestmark = pytest.mark.fast
 

@@ -7,7 +7,7 @@ import pytest
 from germinate import hookimpl
 from germinate.plugins import get_plugins
 from germinate.problems import GerminateError
-from germinate.validator import Check, Validator, Verdict
+from germinate.validate.base import Check, Validator, Verdict
 
 from conftest import germinate
 

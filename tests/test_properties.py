@@ -4,7 +4,7 @@ of the teacher's labels and topics."""
 import numpy as np
 import pytest
 
-from germinate.properties import (COMPLEXITY, LENGTH, Posterior, length_fallback, match_value, parse_labels,
+from germinate.generate.properties import (COMPLEXITY, LENGTH, Posterior, length_fallback, match_value, parse_labels,
                                   parse_topics, topic_property)
 
 pytestmark = pytest.mark.fast

@@ -14,7 +14,7 @@ import yaml
 from teacher_helpers import llama_server
 
 from conftest import REPO, germinate
-from germinate.models import DEFAULT_LOCAL_TEACHER, locate
+from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ import re
 import pytest
 from teacher_helpers import project_with_teacher, requests
 
-from germinate.engine import run_sync
-from germinate.loopback import Action, LoopbackServer, last_user_text
-from germinate.teacher_setup import make_engine
+from germinate.teachers.engine import run_sync
+from germinate.testing.loopback import Action, LoopbackServer, last_user_text
+from germinate.teachers.setup import make_engine
 
 pytestmark = pytest.mark.fast
 
@@ -176,7 +176,7 @@ def test_missing_key_for_a_hosted_api_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_missing_embedded_model_says_what_to_install(monkeypatch):
-    from germinate import models
+    from germinate import embedded_models as models
     from germinate.problems import GerminateError
 
     monkeypatch.setitem(models.EMBEDDED, "ghost", models.EmbeddedModel(

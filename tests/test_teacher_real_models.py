@@ -7,7 +7,7 @@ import pytest
 from teacher_helpers import llama_server as start_llama_server
 
 from conftest import germinate
-from germinate.models import locate
+from germinate.embedded_models import locate
 from germinate.testing import SAMPLE_CONFIG, write_project
 
 pytestmark = pytest.mark.slow

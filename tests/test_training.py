@@ -45,10 +45,10 @@ def _records(project):
 
 
 def test_training_lowers_the_loss_and_the_adapter_reloads(trained):
-    from germinate.inference import resolve_model
-    from germinate.project import load_project
-    from germinate.student import load_model, load_tokenizer
-    from germinate.training import mean_loss
+    from germinate.student.infer import resolve_model
+    from germinate.project.load import load_project
+    from germinate.student.load import load_model, load_tokenizer
+    from germinate.student.train import mean_loss
 
     project = load_project(trained)
     records = _records(trained)
@@ -69,9 +69,9 @@ def test_merged_model_gives_the_same_logits(trained):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from germinate.inference import resolve_model
-    from germinate.project import load_project
-    from germinate.student import load_model, load_tokenizer
+    from germinate.student.infer import resolve_model
+    from germinate.project.load import load_project
+    from germinate.student.load import load_model, load_tokenizer
 
     project = load_project(trained)
     base, adapter = resolve_model(project.config, trained / "runs" / "default", "trained")

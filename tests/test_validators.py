@@ -4,7 +4,7 @@
 import pytest
 
 from germinate import hookimpl
-from germinate.cascade import TaskContext, build_cascade
+from germinate.validate.cascade import TaskContext, build_cascade
 from germinate.plugins import get_plugins
 
 pytestmark = pytest.mark.fast

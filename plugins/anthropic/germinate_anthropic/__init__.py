@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from germinate import hookimpl
-from germinate.http_errors import api_key, sdk_error
-from germinate.teacher import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
+from germinate.teachers.http_errors import api_key, sdk_error
+from germinate.teachers.base import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
 
 _SAMPLING = ("temperature", "max_tokens", "top_p")
 DEFAULT_MAX_TOKENS = 1024

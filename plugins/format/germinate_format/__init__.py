@@ -6,7 +6,7 @@ part of the task (say, questions that start with a quote)."""
 from __future__ import annotations
 
 from germinate import hookimpl
-from germinate.validator import Check, Validator, Verdict
+from germinate.validate.base import Check, Validator, Verdict
 
 
 class FormatCheck(Check):

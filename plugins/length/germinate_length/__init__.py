@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from germinate import hookimpl
-from germinate.validator import Check, Validator, Verdict
+from germinate.validate.base import Check, Validator, Verdict
 
 _WORDS = re.compile(r"\S+")
 

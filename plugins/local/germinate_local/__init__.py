@@ -1,5 +1,5 @@
 """Teacher backend that runs a GGUF chat model in-process with llama.cpp: no server, no network,
-no key. ``model`` is an embedded model name (see germinate.models) or a path to a .gguf file.
+no key. ``model`` is an embedded model name (see germinate.embedded_models) or a path to a .gguf file.
 llama.cpp answers one request at a time, so the engine runs it at concurrency 1; the model loads
 once, on the first request."""
 
@@ -11,8 +11,8 @@ import threading
 from typing import Any
 
 from germinate import hookimpl
-from germinate.models import DEFAULT_LOCAL_TEACHER, locate
-from germinate.teacher import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient
+from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate
+from germinate.teachers.base import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient
 
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 

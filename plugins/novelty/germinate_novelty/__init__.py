@@ -5,7 +5,7 @@ Scores equal rouge-score's ``rougeL`` F-measure exactly (see lcs_index)."""
 from __future__ import annotations
 
 from germinate import hookimpl
-from germinate.validator import Check, Validator, Verdict
+from germinate.validate.base import Check, Validator, Verdict
 
 
 def record_text(task_type, record: dict) -> str:

@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from germinate import hookimpl
-from germinate.http_errors import api_key, sdk_error
-from germinate.teacher import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
+from germinate.teachers.http_errors import api_key, sdk_error
+from germinate.teachers.base import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
 
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 POOL_SIZE = 4

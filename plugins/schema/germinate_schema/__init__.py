@@ -9,8 +9,8 @@ import jsonschema
 
 from germinate import hookimpl
 from germinate.plugins import get_plugins
-from germinate.schema_errors import describe, field_name
-from germinate.validator import Check, Validator, Verdict
+from germinate.project.errors import describe, field_name
+from germinate.validate.base import Check, Validator, Verdict
 
 
 class SchemaCheck(Check):

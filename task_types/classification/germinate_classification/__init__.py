@@ -4,10 +4,10 @@ The student learns to emit the class name, so classification is text generation 
 """
 
 from germinate import hookimpl
-from germinate.parsing import ParseError, plain_text
-from germinate.prompting import bullet_list, chat, split_pick, targets_and_others
-from germinate.properties import Property
-from germinate.task_type import TaskType
+from germinate.tasks.parsing import ParseError, plain_text
+from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.generate.properties import Property
+from germinate.tasks.base import TaskType
 
 GENERATE = """Task description:
 {description}
@@ -89,7 +89,7 @@ class Classification(TaskType):
         return {"input": body, "output": example.theta["label"]}
 
     def score(self, prediction, record, config):
-        from germinate.metrics import Score
+        from germinate.tasks.score import Score
 
         lines = [line for line in prediction.strip().splitlines() if line.strip()]
         answer = lines[0].strip().strip("\"'`.").strip().lower() if lines else ""

@@ -4,10 +4,10 @@
 import json
 
 from germinate import hookimpl
-from germinate.parsing import ParseError, extract_json, plain_text
-from germinate.prompting import bullet_list, chat
-from germinate.schema_errors import check_schema, field_name, forbid_extra_keys, schema_problems
-from germinate.task_type import TaskType
+from germinate.tasks.parsing import ParseError, extract_json, plain_text
+from germinate.tasks.prompting import bullet_list, chat
+from germinate.project.errors import check_schema, field_name, forbid_extra_keys, schema_problems
+from germinate.tasks.base import TaskType
 
 
 # The task description is left out of the text phase on purpose: it describes the OUTPUT (often

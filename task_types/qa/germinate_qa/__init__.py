@@ -2,9 +2,9 @@
 answers from memory; the context only grounds the generated training data)."""
 
 from germinate import hookimpl
-from germinate.parsing import ParseError, extract_json
-from germinate.prompting import bullet_list, chat
-from germinate.task_type import TaskType
+from germinate.tasks.parsing import ParseError, extract_json
+from germinate.tasks.prompting import bullet_list, chat
+from germinate.tasks.base import TaskType
 
 GENERATE = """Task description:
 {description}

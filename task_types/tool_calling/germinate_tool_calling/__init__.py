@@ -4,11 +4,11 @@ a tool from the project's catalog (OpenAI-style JSON Schema function definitions
 import json
 
 from germinate import hookimpl
-from germinate.parsing import ParseError, extract_json
-from germinate.prompting import bullet_list, chat, split_pick, targets_and_others
-from germinate.properties import Property
-from germinate.schema_errors import check_schema, field_name, forbid_extra_keys, schema_problems
-from germinate.task_type import TaskType
+from germinate.tasks.parsing import ParseError, extract_json
+from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.generate.properties import Property
+from germinate.project.errors import check_schema, field_name, forbid_extra_keys, schema_problems
+from germinate.tasks.base import TaskType
 
 _FUNCTION = {
     "type": "object",
@@ -149,7 +149,7 @@ class ToolCalling(TaskType):
     def score(self, prediction, record, config):
         """Exact match of {"name", "arguments"} parsed from JSON or a Python-literal call (read with
         ast, never executed); arguments equal to their schema default count as left out."""
-        from germinate.metrics import Score, parse_python_call
+        from germinate.tasks.score import Score, parse_python_call
 
         try:
             call = extract_json(prediction)

@@ -1,0 +1,1 @@
+"""The evaluation harness, the judge and the report."""

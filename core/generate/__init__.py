@@ -1,0 +1,1 @@
+"""Latent properties and their posterior, and the generation loop."""

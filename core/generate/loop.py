@@ -1,0 +1,373 @@
+"""The generation loop: sample θ from the posterior, prompt the teacher, parse, validate, keep.
+
+``runs/<name>/candidates.jsonl`` is the source of truth: every candidate, in example-index
+order, appended and fsynced batch by batch. ``accepted.jsonl`` and ``rejected.jsonl`` are
+derived from it: on resume the cascade replays the candidates (no teacher calls) and rewrites
+them, so a kill at any moment loses nothing accepted and never duplicates a record. The teacher
+calls of a batch that was cut short are in the cache, so they are not paid for again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+
+from germinate.validate.cascade import build_cascade
+from germinate.teachers.engine import Engine
+from germinate.jsonl import append_jsonl, write_jsonl
+from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
+from germinate.tasks.parsing import ParseError
+from germinate.problems import GerminateError, Problem
+from germinate.project.load import Project
+from germinate.generate.properties import (BUILT_IN, DEFAULT_ACTIVE, DEFAULT_PRIOR, Posterior, Property, label_request,
+                         length_fallback, parse_labels, parse_topics, topic_property, topics_request)
+from germinate.run_folder import RunFolder, write_json
+from germinate.teachers.base import ChatRequest
+
+
+
+@attrs.define
+class GenerationSettings:
+    n: int = 10_000
+    batch_size: int = 16
+    seed: int = 0
+    seeds_per_prompt: int = 4
+    max_attempts: int | None = None
+    temperature: float = 0.8
+    max_tokens: int = 384
+    properties: tuple[str, ...] | None = None
+    prior: float = DEFAULT_PRIOR
+    chunk_chars: int = 1500
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any], **overrides: Any) -> "GenerationSettings":
+        fields = {a.name for a in attrs.fields(cls)}
+        values = {k: v for k, v in section.items() if k in fields}
+        if "properties" in values:
+            values["properties"] = tuple(values["properties"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def attempts_limit(self) -> int:
+        return self.max_attempts or max(50, self.n * 10)
+
+
+@attrs.frozen
+class Example:
+    index: int
+    theta: dict[str, str]
+    shown: list[dict]
+    chunk: str | None
+    instructions: str
+
+
+@attrs.define
+class GenContext:
+    project: Project
+    settings: GenerationSettings
+    posterior: Posterior
+    chunks: list[str]
+    overrides: dict[str, str]
+
+    @property
+    def task_type(self) -> Any:
+        return self.project.task_type
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.project.config
+
+    @property
+    def description(self) -> str:
+        return self.config["description"]
+
+    @property
+    def seeds(self) -> list[dict]:
+        return [r.data for r in self.project.seeds]
+
+    def render(self, name: str, **fields: Any) -> str:
+        """A prompt template (the project's override, else the task type's) filled in."""
+        template = self.overrides.get(name) or self.task_type.templates[name]
+        fields.setdefault("description", self.description)
+        try:
+            return template.format(**fields)
+        except (KeyError, IndexError) as exc:
+            names = sorted({f for _, f, _, _ in string.Formatter().parse(self.task_type.templates[name]) if f})
+            raise GerminateError(Problem("task.yaml", None, f"generation.prompts.{name}",
+                                         f"unknown placeholder {{{exc.args[0]}}} (available: {', '.join(names)})"))
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+
+def _seed_text(task_type: Any, record: dict) -> str:
+    return task_type.display(record)
+
+
+def build_posterior(project: Project, engine: Engine, settings: GenerationSettings) -> tuple[Posterior, dict]:
+    """Active properties, the teacher's labels for every seed, and the posterior."""
+    task_type, config = project.task_type, project.config
+    seeds = [r.data for r in project.seeds]
+    own = {p.name: p for p in task_type.own_properties(config)}
+    # the task's own properties (target class, target tool) are always on: they decide the output
+    active = list(settings.properties) if settings.properties is not None else list(DEFAULT_ACTIVE)
+    active += [name for name in own if name not in active]
+    record: dict[str, Any] = {"active": active, "topics_raw": None}
+    teacher_props: list[Property] = []
+    properties: list[Property] = []
+    for name in active:
+        if name in own:
+            properties.append(own[name])
+        elif name in BUILT_IN:
+            teacher_props.append(BUILT_IN[name])
+            properties.append(BUILT_IN[name])
+        elif name == "topic":
+            examples = "\n".join(_seed_text(task_type, s) for s in seeds[:8])
+            result = engine.run_blocking([topics_request(config["description"], examples)])[0]
+            record["topics_raw"] = result.completion.text if result.ok else None
+            topics = parse_topics(result.completion.text) if result.ok else []
+            if len(topics) >= 2:
+                properties.append(topic_property(topics))
+                teacher_props.append(properties[-1])
+            else:
+                record["topics_unusable"] = "the teacher proposed fewer than two usable topics; topic left out"
+        else:
+            known = [*BUILT_IN, "topic", *own]
+            raise GerminateError(Problem("task.yaml", None, "generation.properties",
+                                         f"unknown property {name!r} (available: {', '.join(known)})"))
+
+    labels: list[dict[str, str | None]] = [dict(task_type.seed_values(s, config)) for s in seeds]
+    sources: list[dict[str, str]] = [{k: "record" for k in row} for row in labels]
+    if teacher_props:
+        requests = [label_request(config["description"], _seed_text(task_type, s), teacher_props, i)
+                    for i, s in enumerate(seeds)]
+        for i, result in enumerate(engine.run_blocking(requests)):
+            parsed = parse_labels(result.completion.text, teacher_props) if result.ok else {}
+            for prop in teacher_props:
+                labels[i][prop.name] = parsed.get(prop.name)
+                sources[i][prop.name] = "teacher" if parsed.get(prop.name) else "unusable"
+        if any(p.name == "length" for p in teacher_props):
+            fallback = length_fallback([len(" ".join(task_type.text_fields(s).values()).split()) for s in seeds])
+            for i, row in enumerate(labels):
+                if row.get("length") is None:
+                    row["length"], sources[i]["length"] = fallback[i], "fallback: seed length tercile"
+    posterior = Posterior.from_labels(properties, settings.prior, labels)
+    record["seed_labels"] = [{"seed": i + 1, "values": labels[i], "source": sources[i]} for i in range(len(seeds))]
+    record["properties"] = posterior.as_dict()
+    return posterior, record
+
+
+# -- context chunks ------------------------------------------------------------------------------
+
+
+def context_chunks(project: Project, size: int) -> list[str]:
+    """Passages of the knowledge base in context/ (text paragraphs merged up to ``size``
+    characters; JSONL records' context/text fields), else the seeds' own contexts."""
+    chunks: list[str] = []
+    for path in project.context_files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".jsonl":
+            for line in text.splitlines():
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                value = row.get("context") or row.get("text") if isinstance(row, dict) else None
+                if isinstance(value, str) and value.strip():
+                    chunks.append(value.strip())
+            continue
+        current = ""
+        for paragraph in (p.strip() for p in text.split("\n\n")):
+            if current and len(current) + len(paragraph) > size:
+                chunks.append(current)
+                current = ""
+            current = f"{current}\n\n{paragraph}".strip() if paragraph else current
+        if current:
+            chunks.append(current)
+    if not chunks:
+        chunks = [s.data["context"] for s in project.seeds if isinstance(s.data.get("context"), str)]
+    return list(dict.fromkeys(chunks))
+
+
+# -- the loop ------------------------------------------------------------------------------------
+
+
+def make_example(ctx: GenContext, index: int) -> Example:
+    theta = ctx.posterior.sample(ctx.settings.seed, index)
+    rng = random.Random(f"{ctx.settings.seed}:{index}")
+    shown = ctx.task_type.pick_seeds(ctx.seeds, theta, ctx.settings.seeds_per_prompt, rng)
+    chunk = rng.choice(ctx.chunks) if ctx.chunks else None
+    by_name = {p.name: p for p in ctx.posterior.properties}
+    instructions = "\n".join(by_name[name].instruction(value) for name, value in theta.items())
+    return Example(index, theta, shown, chunk, instructions)
+
+
+def prompt_overrides(project: Project) -> dict[str, str]:
+    overrides = dict(project.section("generation").get("prompts") or {})
+    folder = project.root / "prompts"
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.txt")):
+            overrides.setdefault(path.stem, path.read_text(encoding="utf-8"))
+    unknown = sorted(set(overrides) - set(project.task_type.templates))
+    if unknown:
+        raise GerminateError(Problem("task.yaml", None, f"generation.prompts.{unknown[0]}",
+                                     f"no such prompt for {project.task_type.name} "
+                                     f"(prompts: {', '.join(sorted(project.task_type.templates))})"))
+    return overrides
+
+
+def _repair_tail(path: Path) -> None:
+    """Cut a torn last line (a kill -9 mid-write) so appends start on a fresh line."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    data = path.read_bytes()
+    if not data.endswith(b"\n"):
+        with open(path, "r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
+def _hash(messages: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[dict[str, Any]] | None:
+    """Candidates for these example indexes, in order; None when the budget stopped the batch."""
+    examples = [make_example(ctx, j) for j in indexes]
+    task_type = ctx.task_type
+    previous: dict[int, list[Any]] = {e.index: [] for e in examples}
+    raws: dict[int, list[str]] = {e.index: [] for e in examples}
+    failed: dict[int, str] = {}
+    hashes: dict[int, str] = {}
+    params = {"temperature": ctx.settings.temperature, "max_tokens": ctx.settings.max_tokens}
+    for phase in range(task_type.phases):
+        alive = [e for e in examples if e.index not in failed]
+        prompts = [task_type.generation_prompt(ctx, e, phase, previous[e.index]) for e in alive]
+        for e, messages in zip(alive, prompts):
+            hashes[e.index] = hashes.get(e.index, "") + _hash(messages)[: 16 // task_type.phases]
+        results = engine.run_blocking([ChatRequest(m, params, sample=e.index, stage="generate")
+                                      for e, m in zip(alive, prompts)])
+        for e, result in zip(alive, results):
+            if result.error == "budget":
+                return None
+            if not result.ok:
+                failed[e.index] = f"{TEACHER}: {result.error}: {result.message}"
+                continue
+            raws[e.index].append(result.completion.text)
+            try:
+                previous[e.index].append(task_type.parse_phase(ctx, e, phase, result.completion.text, previous[e.index]))
+            except ParseError as exc:
+                failed[e.index] = f"{PARSE}: {exc}"
+    rows = []
+    for e in examples:
+        error = failed.get(e.index)
+        rows.append({"id": f"c{e.index:06d}", "index": e.index,
+                     "record": None if error else previous[e.index][-1],
+                     "raw": "\n\n---\n\n".join(raws[e.index]) if raws[e.index] else None,
+                     "error": error, "theta": e.theta, "teacher": engine.client.model,
+                     "prompt_hash": hashes.get(e.index)})
+    return rows
+
+
+def run_generation(project: Project, engine: Engine, settings: GenerationSettings, run: RunFolder,
+                   on_accept: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    run.ensure()
+    if run.properties.exists():
+        saved = json.loads(run.properties.read_text(encoding="utf-8"))
+        posterior, record = _posterior_from_saved(project, saved, settings), saved
+    else:
+        posterior, record = build_posterior(project, engine, settings)
+        record.update({"seed": settings.seed, "prior": settings.prior})
+        write_json(run.properties, record)
+    ctx = GenContext(project, settings, posterior, context_chunks(project, settings.chunk_chars), prompt_overrides(project))
+
+    seeds = [r.data for r in project.seeds]
+    cascade = build_cascade(project.task_type, project.config, seeds)
+    _repair_tail(run.candidates)
+    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
+    existing = run.rows(run.candidates)
+    for candidate in existing:  # resume: replay, no teacher calls
+        ledger.judge(cascade, candidate)
+    write_jsonl(run.accepted, ledger.accepted)
+    write_jsonl(run.rejected, ledger.rejected)
+    tally = ledger.tally
+    next_index = (existing[-1]["index"] + 1) if existing else 0
+    stopped = None
+    if on_accept:
+        on_accept(tally.accepted, next_index)
+    while tally.accepted < settings.n:
+        if next_index >= settings.attempts_limit:
+            stopped = f"stopped after {next_index} candidates (generation.max_attempts); see rejected.jsonl"
+            break
+        indexes = list(range(next_index, min(next_index + settings.batch_size, settings.attempts_limit)))
+        rows = generate_batch(ctx, engine, indexes)
+        if rows is None:
+            stopped = "stopped: --max-cost reached; everything accepted so far is kept, rerun to continue"
+            break
+        batch = Ledger(tally)
+        new_candidates = []
+        for candidate in rows:
+            if tally.accepted >= settings.n:
+                break
+            batch.judge(cascade, candidate)
+            new_candidates.append(candidate)
+        append_jsonl(run.candidates, new_candidates)  # the source of truth goes first
+        append_jsonl(run.accepted, batch.accepted)
+        append_jsonl(run.rejected, batch.rejected)
+        next_index = new_candidates[-1]["index"] + 1
+        if on_accept:
+            on_accept(tally.accepted, next_index)
+    summary = {"accepted": tally.accepted, "target": settings.n, "candidates": tally.candidates,
+               "validation": tally.as_dict(), "stopped": stopped, "order": cascade.names}
+    write_json(run.validation_summary, {"order": cascade.names,
+                                        "settings": {s.name: s.settings for s in cascade.steps}, **tally.as_dict()})
+    coverage = coverage_report(project, posterior, run.rows(run.accepted))
+    write_json(run.path / "coverage.json", coverage)
+    summary["coverage"] = coverage
+    return summary
+
+
+def _posterior_from_saved(project: Project, saved: dict[str, Any], settings: GenerationSettings) -> Posterior:
+    own = {p.name: p for p in project.task_type.own_properties(project.config)}
+    properties = []
+    for name, info in saved["properties"].items():
+        if name == "topic":
+            properties.append(topic_property(info["values"]))
+        else:
+            properties.append(own.get(name) or BUILT_IN[name])
+    counts = {name: info["counts"] for name, info in saved["properties"].items()}
+    return Posterior(properties, saved.get("prior", settings.prior), counts)
+
+
+def coverage_report(project: Project, posterior: Posterior, accepted: list[dict[str, Any]]) -> dict[str, Any]:
+    """For every property: the share of each value among accepted synthetic examples beside the
+    posterior mean it was sampled from."""
+    synthetic = [row for row in accepted if row.get("source") != "seed" and row.get("theta")]
+    out: dict[str, Any] = {"synthetic": len(synthetic), "properties": {}}
+    for prop in posterior.properties:
+        counts = {v: 0 for v in prop.values}
+        for row in synthetic:
+            value = row["theta"].get(prop.name)
+            if value in counts:
+                counts[value] += 1
+        total = sum(counts.values()) or 1
+        mean = posterior.mean(prop)
+        out["properties"][prop.name] = {v: {"accepted": counts[v], "share": round(counts[v] / total, 4),
+                                            "posterior": round(mean[v], 4)} for v in prop.values}
+    return out
+
+
+def coverage_table(coverage: dict[str, Any]):
+    from rich.table import Table
+
+    table = Table("property", "value", "accepted", "share", "posterior", title="coverage of accepted examples")
+    for name, values in coverage["properties"].items():
+        for value, row in values.items():
+            table.add_row(name, value, str(row["accepted"]), f"{row['share']:.1%}", f"{row['posterior']:.1%}")
+    return table

@@ -1,0 +1,1 @@
+"""A project folder: task.yaml and seeds loaded and checked, its schema, its errors, `germinate init`."""

@@ -1,0 +1,1 @@
+"""The student side: loading, LoRA training, inference and serving."""

@@ -1,0 +1,1 @@
+"""What every task family shares: the TaskType base, scores, prompt helpers, reply parsing."""

@@ -1,0 +1,131 @@
+"""The base class a task family (classification, QA, tool calling, extraction) implements.
+
+Core never names a family: it asks the registered TaskType for the record format, the extra
+task.yaml keys the family needs, and the checks that JSON Schema cannot express.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterable
+from typing import Any
+
+_SPACES = re.compile(r"\s+")
+
+
+class TaskType:
+    #: the ``task_type`` value in task.yaml
+    name: str = ""
+    #: one line for listings
+    summary: str = ""
+    #: JSON Schema of one record (seeds.jsonl, test.jsonl and generated examples)
+    record_schema: dict[str, Any] = {"type": "object"}
+    #: JSON Schema fragment for the top-level task.yaml keys this family adds:
+    #: ``{"properties": {...}, "required": [...]}``; merged into core's task.yaml schema
+    config_schema: dict[str, Any] = {"properties": {}, "required": []}
+    #: record fields whose text identifies a record, for duplicate detection
+    key_fields: tuple[str, ...] = ("input",)
+    #: what ``score`` measures, for reports
+    metric: str = "LLM-judge accuracy"
+
+    def check_record(self, record: dict, config: dict) -> Iterable[tuple[str, str]]:
+        """Yield ``(field, message)`` for what the schema cannot say (a label outside the set...)."""
+        return ()
+
+    def check_config(self, config: dict) -> Iterable[tuple[str, str]]:
+        """Yield ``(field, message)`` for task.yaml problems beyond the schema (duplicate labels...)."""
+        return ()
+
+    def record_key(self, record: dict) -> str:
+        """Normalised identity of a record: two seeds with the same key are duplicates."""
+        parts = []
+        for field in self.key_fields:
+            value = record.get(field, "")
+            text = value if isinstance(value, str) else repr(value)
+            parts.append(_SPACES.sub(" ", text).strip().lower())
+        return "\x1f".join(parts)
+
+    def text_fields(self, record: dict) -> dict[str, str]:
+        """The free-text fields of a record that text validators (length, format, novelty) measure."""
+        value = record.get("input")
+        return {"input": value} if isinstance(value, str) else {}
+
+    def schema_rules(self, config: dict, strict: bool = True) -> list[dict[str, Any]]:
+        """JSON Schemas every generated record must satisfy under this project's config. With
+        ``strict``, structured outputs may not carry keys their schema does not list."""
+        return [self.record_schema]
+
+    # -- generation ------------------------------------------------------------------------------
+
+    #: teacher calls per example (extraction writes the text first, then its output)
+    phases: int = 1
+    #: default prompt templates by name; a project overrides any of them (generation.prompts in
+    #: task.yaml, or prompts/<name>.txt) without code. Placeholders use {name} syntax.
+    templates: dict[str, str] = {}
+
+    def own_properties(self, config: dict) -> list[Any]:
+        """Task-specific latent properties (germinate.generate.properties.Property, source "record")."""
+        return []
+
+    def seed_values(self, record: dict, config: dict) -> dict[str, str]:
+        """The values of this task's own properties for one record (a seed's label...)."""
+        return {}
+
+    def pick_seeds(self, seeds: list[dict], theta: dict, k: int, rng: random.Random) -> list[dict]:
+        """The seed examples shown in one generation prompt."""
+        return rng.sample(seeds, min(k, len(seeds)))
+
+    def display(self, record: dict) -> str:
+        """A record as shown to the teacher in prompts."""
+        return json.dumps(record, ensure_ascii=False)
+
+    def generation_prompt(self, ctx: Any, example: Any, phase: int, previous: list[Any]) -> list[dict[str, str]]:
+        """Chat messages asking the teacher for phase ``phase`` of ``example`` (a
+        germinate.generate.loop.Example: index, theta, shown seeds, context chunk, instructions).
+        ``previous`` holds the parsed results of earlier phases."""
+        raise NotImplementedError
+
+    def parse_phase(self, ctx: Any, example: Any, phase: int, text: str, previous: list[Any]) -> Any:
+        """Parse one phase's teacher text; the last phase returns the record. Raise
+        germinate.tasks.parsing.ParseError with a reason when the text is unusable."""
+        raise NotImplementedError
+
+    # -- training and inference ------------------------------------------------------------------
+
+    def prompt_text(self, record: dict) -> str:
+        """The user turn for the student: what it sees at inference time."""
+        return record["input"]
+
+    def target_text(self, record: dict) -> str:
+        """The assistant turn the student learns to produce."""
+        output = record["output"]
+        return output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
+
+    def reference_material(self, config: dict) -> str:
+        """What a prompted (not fine-tuned) model needs besides the description to answer at all,
+        such as a tool catalog; evaluation appends it to the teacher's system prompt."""
+        return ""
+
+    def to_messages(self, record: dict, description: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": description},
+                {"role": "user", "content": self.prompt_text(record)},
+                {"role": "assistant", "content": self.target_text(record)}]
+
+    # -- evaluation --------------------------------------------------------------------------------
+
+    def score(self, prediction: str, record: dict, config: dict) -> Any:
+        """A germinate.tasks.score.Score for one prediction against its reference record. The default
+        (free-text answers) asks for a judge: ``Score(None)``."""
+        from germinate.tasks.score import Score
+
+        return Score(None, prediction.strip())
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "record_schema": self.record_schema,
+            "config_schema": self.config_schema,
+        }

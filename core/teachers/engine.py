@@ -1,0 +1,288 @@
+"""The one request engine every teacher backend goes through.
+
+* bounded concurrency: ``concurrency`` workers pull from one queue, so 10,000 requests never mean
+  10,000 tasks; on HTTP 429 the allowed concurrency halves and every worker pauses until the
+  server's ``Retry-After`` (or a back-off) has passed, then it grows back one step at a time;
+* retries with exponential back-off and full jitter on 5xx, timeouts, dropped connections and
+  malformed bodies; a per-attempt timeout; optional requests-per-minute and tokens-per-minute limits;
+* the cache: a finished call is never paid for twice, a failure is never cached;
+* cost: tokens and money per stage and model, and ``max_cost`` which stops starting new calls
+  once reached (calls already in flight finish and are kept).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from typing import Any, Callable, Iterable
+
+import attrs
+
+from germinate.teachers.cache import Cache
+from germinate.teachers.cost import CostMeter
+from germinate.teachers.base import ChatRequest, Completion, PermanentError, RateLimited, TeacherClient, TransientError
+
+DEFAULT_MAX_TOKENS = 512
+
+
+@attrs.define
+class EngineSettings:
+    concurrency: int = 8
+    timeout: float = 120.0
+    max_retries: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    rpm: float | None = None
+    tpm: float | None = None
+    max_cost: float | None = None
+    use_cache: bool = True
+    seed: int | None = None  # for the back-off jitter, so tests can be exact
+
+
+@attrs.define
+class Result:
+    request: ChatRequest
+    completion: Completion | None = None
+    cached: bool = False
+    #: kind of the final error when the request failed (rate_limited, server_error, timeout,
+    #: connection, bad_response, client_error, budget, error)
+    error: str | None = None
+    message: str = ""
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.completion is not None
+
+
+@attrs.define
+class EngineStats:
+    total: int = 0
+    done: int = 0
+    cached: int = 0
+    failed: int = 0
+    skipped: int = 0
+    retries: int = 0
+    #: every failed attempt, by kind (a request retried twice after 500s counts 2 server_error)
+    faults: Counter = attrs.field(factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**attrs.asdict(self, filter=lambda a, v: a.name != "faults"), "faults": dict(self.faults)}
+
+
+def estimate_tokens(request: ChatRequest) -> tuple[int, int]:
+    """A rough (input, output) token estimate for limits and dry runs: ~4 characters a token."""
+    chars = sum(len(m.get("content") or "") for m in request.messages)
+    return chars // 4 + 4 * len(request.messages), int(request.params.get("max_tokens", DEFAULT_MAX_TOKENS))
+
+
+class _AdaptiveLimit:
+    def __init__(self, maximum: int) -> None:
+        self.maximum = self.limit = maximum
+        self.inflight = 0
+        self.streak = 0
+        self.cooldown_until = 0.0
+        self.condition = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self.condition:
+            await self.condition.wait_for(lambda: self.inflight < self.limit)
+            self.inflight += 1
+        delay = self.cooldown_until - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def release(self, throttled: bool, ok: bool, retry_after: float | None = None) -> None:
+        async with self.condition:
+            self.inflight -= 1
+            if throttled:
+                self.limit = max(1, self.limit // 2)
+                self.streak = 0
+                if retry_after:
+                    self.cooldown_until = max(self.cooldown_until, time.monotonic() + retry_after)
+            elif ok:
+                self.streak += 1
+                if self.streak >= self.limit and self.limit < self.maximum:
+                    self.limit += 1
+                    self.streak = 0
+            self.condition.notify_all()
+
+
+class _Rate:
+    """A per-minute budget spread evenly: each unit takes 60/rate seconds of the timeline."""
+
+    def __init__(self, per_minute: float) -> None:
+        self.interval = 60.0 / per_minute
+        self.next_free = 0.0
+        self.lock = asyncio.Lock()
+
+    async def take(self, units: float = 1.0) -> None:
+        async with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next_free)
+            self.next_free = start + units * self.interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class Engine:
+    def __init__(self, client: TeacherClient, cache: Cache | None = None, meter: CostMeter | None = None,
+                 settings: EngineSettings | None = None,
+                 on_progress: Callable[[EngineStats, CostMeter], None] | None = None) -> None:
+        self.client = client
+        self.cache = cache
+        self.meter = meter or CostMeter()
+        self.settings = settings or EngineSettings()
+        self.on_progress = on_progress
+        self.stats = EngineStats()
+        self.identity = dict(client.identity)
+        self.random = random.Random(self.settings.seed)
+        self.budget_reached = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.stats, self.meter)
+
+    def _backoff(self, attempt: int) -> float:
+        cap = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** attempt)
+        return self.random.uniform(0, cap)
+
+    def _over_budget(self) -> bool:
+        limit = self.settings.max_cost
+        if limit is not None and self.meter.total_cost >= limit:
+            self.budget_reached = True
+        return self.budget_reached
+
+    async def _one(self, request: ChatRequest, limit: _AdaptiveLimit, rpm: _Rate | None, tpm: _Rate | None) -> Result:
+        model = self.client.model
+        key = request.key(self.identity)
+        if self.cache is not None and self.settings.use_cache:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.meter.add(request.stage, model, hit.input_tokens, hit.output_tokens, cached=True)
+                self.stats.cached += 1
+                return Result(request, hit, cached=True)
+        result = Result(request)
+        for attempt in range(self.settings.max_retries + 1):
+            if self._over_budget():
+                result.error, result.message = "budget", "not sent: max_cost reached"
+                self.stats.skipped += 1
+                return result
+            if rpm is not None:
+                await rpm.take()
+            if tpm is not None:
+                await tpm.take(sum(estimate_tokens(request)))
+            await limit.acquire()
+            result.attempts = attempt + 1
+            retry_after = None
+            try:
+                completion = await asyncio.wait_for(self.client.complete(request), self.settings.timeout)
+            except RateLimited as exc:
+                await limit.release(throttled=True, ok=False, retry_after=exc.retry_after)
+                result.error, result.message, retry_after = exc.kind, str(exc), exc.retry_after
+            except (TransientError, asyncio.TimeoutError, TimeoutError) as exc:
+                await limit.release(throttled=False, ok=False)
+                result.error = getattr(exc, "kind", "timeout")
+                result.message = str(exc) or f"no answer within {self.settings.timeout:g} s"
+            except PermanentError as exc:
+                await limit.release(throttled=False, ok=False)
+                result.error, result.message = exc.kind, str(exc)
+                self.stats.faults[exc.kind] += 1
+                break
+            except asyncio.CancelledError:
+                await limit.release(throttled=False, ok=False)
+                raise
+            except Exception as exc:  # a backend bug must not kill the run; retrying will not fix it
+                await limit.release(throttled=False, ok=False)
+                result.error, result.message = "error", f"{type(exc).__name__}: {exc}"
+                self.stats.faults["error"] += 1
+                break
+            else:
+                await limit.release(throttled=False, ok=True)
+                if self.cache is not None:
+                    self.cache.put(key, model, request, completion)
+                self.meter.add(request.stage, model, completion.input_tokens, completion.output_tokens)
+                self.stats.done += 1
+                return Result(request, completion, attempts=attempt + 1)
+            self.stats.faults[result.error] += 1
+            if attempt < self.settings.max_retries:
+                self.stats.retries += 1
+                await asyncio.sleep(retry_after if retry_after is not None else self._backoff(attempt))
+        self.stats.failed += 1
+        self.meter.fail(request.stage, model)
+        return result
+
+    async def run(self, requests: Iterable[ChatRequest],
+                  on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
+        """Answer every request (or record why not); results come back in request order.
+        ``on_result(index, result)`` is called as each one finishes, for streaming writes."""
+        requests = list(requests)
+        self.stats.total += len(requests)
+        results: list[Result | None] = [None] * len(requests)
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(len(requests)):
+            queue.put_nowait(index)
+        limit = _AdaptiveLimit(self.settings.concurrency)
+        rpm = _Rate(self.settings.rpm) if self.settings.rpm else None
+        tpm = _Rate(self.settings.tpm) if self.settings.tpm else None
+
+        async def worker() -> None:
+            while True:
+                try:
+                    index = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                result = await self._one(requests[index], limit, rpm, tpm)
+                results[index] = result
+                if on_result is not None:
+                    on_result(index, result)
+                self._report()
+
+        workers = min(self.settings.concurrency, max(1, len(requests)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return [r for r in results if r is not None]
+
+    def estimate(self, requests: Iterable[ChatRequest]) -> dict[str, Any]:
+        """What running these would cost, without sending anything (cache hits are free)."""
+        calls = hits = input_tokens = output_tokens = 0
+        for request in requests:
+            if self.cache is not None and self.settings.use_cache and self.cache.get(request.key(self.identity)):
+                hits += 1
+                continue
+            calls += 1
+            i, o = estimate_tokens(request)
+            input_tokens += i
+            output_tokens += o
+        cost = self.meter.cost_of(self.client.model, input_tokens, output_tokens)
+        return {"model": self.client.model, "calls": calls, "cached": hits, "input_tokens": input_tokens,
+                "max_output_tokens": output_tokens, "max_cost_usd": None if cost is None else round(cost, 4)}
+
+
+    def run_blocking(self, requests: Iterable[ChatRequest],
+                     on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
+        """``run`` from synchronous code, batch after batch on one event loop (SDK connection
+        pools belong to the loop they were opened on)."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self.run(requests, on_result))
+
+    def close(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(self.client.aclose())
+        finally:
+            self._loop.close()
+            self._loop = None
+
+
+def run_sync(engine: Engine, requests: Iterable[ChatRequest],
+             on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
+    """Run an engine once from synchronous code and close its client afterwards."""
+    try:
+        return engine.run_blocking(requests, on_result)
+    finally:
+        engine.close()

@@ -1,0 +1,1 @@
+"""The Validator base, the cascade, its ledger, and replaying it (`germinate validate`)."""

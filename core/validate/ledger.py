@@ -1,0 +1,111 @@
+"""Running the cascade over a stream of candidates, and the evidence it leaves: every rejection
+in the ledger with its validator, reason, score, nearest anchor and the teacher's raw text, and a
+per-validator summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterable
+
+import attrs
+
+from germinate.validate.cascade import Cascade, Decision
+
+PARSE = "parse"  # the pseudo-validator for teacher text that could not be parsed into a record
+TEACHER = "teacher"  # the pseudo-validator for candidates whose teacher call failed
+
+
+def rejection_row(candidate: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    verdict = decision.verdict
+    detail = dict(verdict.detail) if verdict else {}
+    return {
+        "id": candidate.get("id"),
+        "validator": decision.validator,
+        "reason": verdict.reason if verdict else "",
+        "score": verdict.score if verdict else None,
+        "nearest_anchor": detail.pop("nearest_anchor", None),
+        "detail": detail,
+        "raw": candidate.get("raw"),
+        "record": candidate.get("record"),
+        "theta": candidate.get("theta"),
+    }
+
+
+def accepted_row(candidate: dict[str, Any], decision: Decision) -> dict[str, Any]:
+    row = {k: v for k, v in candidate.items() if k not in ("raw", "error")}
+    row.setdefault("source", "synthetic")
+    row["scores"] = decision.scores
+    return row
+
+
+def seed_rows(seeds: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": f"seed-{i:04d}", "source": "seed", "record": seed} for i, seed in enumerate(seeds, 1)]
+
+
+def judge_candidate(cascade: Cascade, candidate: dict[str, Any]) -> Decision:
+    """A candidate without a record was rejected before the cascade: by the teacher call failing,
+    or by its text not parsing."""
+    if candidate.get("record") is None:
+        from germinate.validate.base import Verdict
+
+        error = candidate.get("error") or "unparseable teacher output"
+        return Decision(False, TEACHER if error.startswith(TEACHER) else PARSE, Verdict.reject(error))
+    return cascade.judge(candidate["record"])
+
+
+@attrs.define
+class Tally:
+    """Counts of decisions, per validator."""
+
+    order: list[str]
+    candidates: int = 0
+    accepted: int = 0
+    rejected: Counter = attrs.field(factory=Counter)
+
+    def add(self, decision: Decision) -> None:
+        self.candidates += 1
+        if decision.accepted:
+            self.accepted += 1
+        else:
+            self.rejected[decision.validator] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        share = lambda n: round(n / self.candidates, 4) if self.candidates else 0.0  # noqa: E731
+        names = [n for n in (TEACHER, PARSE) if self.rejected.get(n)] + self.order
+        return {
+            "candidates": self.candidates,
+            "accepted": self.accepted,
+            "accepted_share": share(self.accepted),
+            "rejected": {name: {"count": self.rejected.get(name, 0), "share": share(self.rejected.get(name, 0))}
+                         for name in names},
+        }
+
+
+@attrs.define
+class Ledger:
+    """Decisions over a stream of candidates: the accepted and rejected rows and their tally."""
+
+    tally: Tally
+    accepted: list[dict[str, Any]] = attrs.field(factory=list)
+    rejected: list[dict[str, Any]] = attrs.field(factory=list)
+    decisions: dict[str, tuple[bool, str | None]] = attrs.field(factory=dict)
+
+    def judge(self, cascade: Cascade, candidate: dict[str, Any]) -> Decision:
+        decision = judge_candidate(cascade, candidate)
+        self.tally.add(decision)
+        self.decisions[candidate["id"]] = (decision.accepted, decision.validator)
+        if decision.accepted:
+            self.accepted.append(accepted_row(candidate, decision))
+        else:
+            self.rejected.append(rejection_row(candidate, decision))
+        return decision
+
+
+def summary_table(summary: dict[str, Any], title: str = "validation"):
+    from rich.table import Table
+
+    table = Table("validator", "rejected", "share", title=title)
+    for name, row in summary["rejected"].items():
+        table.add_row(name, str(row["count"]), f"{row['share']:.1%}")
+    table.add_row("[bold]accepted[/bold]", str(summary["accepted"]), f"{summary['accepted_share']:.1%}")
+    return table

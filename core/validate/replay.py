@@ -1,0 +1,118 @@
+"""Re-running the validation cascade over a run's candidates without any teacher call, e.g. with
+changed thresholds, and saying what would change."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from germinate.validate.cascade import build_cascade
+from germinate.jsonl import read_jsonl, write_jsonl
+from germinate.validate.ledger import Ledger, Tally, seed_rows
+from germinate.problems import GerminateError, Problem
+from germinate.project.load import Project
+from germinate.run_folder import RunFolder, write_json
+
+
+def parse_overrides(settings: tuple[str, ...], disabled: tuple[str, ...], enabled: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``--set novelty.tau_max=0.8`` and ``--disable length`` as a validation override mapping."""
+    out: dict[str, Any] = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        name, dot, option = key.partition(".")
+        if not sep or not dot or not name or not option:
+            raise GerminateError(Problem("--set", None, item, "expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85"))
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value
+        out.setdefault(name, {})[option] = parsed
+    for name in disabled:
+        out[name] = False
+    for name in enabled:
+        out.setdefault(name, True)
+    return out
+
+
+def load_candidates(run: RunFolder, source: Path | None) -> list[dict[str, Any]]:
+    if source is None:
+        rows = run.rows(run.candidates)
+        if not rows:
+            raise GerminateError(Problem(str(run.candidates), None, None,
+                                         "no candidates yet; run `germinate generate` first, or pass --candidates FILE"))
+        return rows
+    records, problems = read_jsonl(source, str(source))
+    if problems:
+        raise GerminateError(problems)
+    out = []
+    for record in records:
+        row = record.data
+        if "id" in row and "record" in row:  # already a candidate (e.g. another run's file)
+            out.append(row)
+        else:
+            out.append({"id": f"import-{record.line:06d}", "record": row, "raw": None, "source": "imported"})
+    return out
+
+
+@attrs.define
+class Outcome:
+    accepted: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    tally: Tally
+    decisions: dict[str, tuple[bool, str | None]]
+    order: list[str]
+    settings: dict[str, Any]
+
+
+def run_cascade(project: Project, candidates: list[dict[str, Any]], overrides: dict[str, Any] | None = None,
+                progress: Any = None) -> Outcome:
+    seeds = [r.data for r in project.seeds]
+    cascade = build_cascade(project.task_type, project.config, seeds, overrides)
+    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
+    for candidate in candidates:
+        ledger.judge(cascade, candidate)
+        if progress is not None:
+            progress()
+    settings = {step.name: step.settings for step in cascade.steps}
+    return Outcome(ledger.accepted, ledger.rejected, ledger.tally, ledger.decisions, cascade.names, settings)
+
+
+def previous_decisions(run: RunFolder) -> dict[str, tuple[bool, str | None]]:
+    decisions: dict[str, tuple[bool, str | None]] = {}
+    for row in run.rows(run.accepted):
+        if row.get("source") != "seed":
+            decisions[row["id"]] = (True, None)
+    for row in run.rows(run.rejected):
+        decisions[row["id"]] = (False, row.get("validator"))
+    return decisions
+
+
+def compare(before: dict[str, tuple[bool, str | None]], after: dict[str, tuple[bool, str | None]]) -> dict[str, Any]:
+    newly_accepted: Counter = Counter()
+    newly_rejected: Counter = Counter()
+    moved: Counter = Counter()
+    for cid, (ok, validator) in after.items():
+        if cid not in before:
+            continue
+        was_ok, was_validator = before[cid]
+        if ok and not was_ok:
+            newly_accepted[was_validator] += 1
+        elif was_ok and not ok:
+            newly_rejected[validator] += 1
+        elif not ok and validator != was_validator:
+            moved[f"{was_validator} -> {validator}"] += 1
+    return {"newly_accepted": dict(newly_accepted), "newly_rejected": dict(newly_rejected),
+            "rejected_by_another_validator": dict(moved), "unchanged": sum(
+                1 for cid in after if cid in before and after[cid][0] == before[cid][0])}
+
+
+def save(run: RunFolder, outcome: Outcome) -> None:
+    run.ensure()
+    write_jsonl(run.accepted, outcome.accepted)
+    write_jsonl(run.rejected, outcome.rejected)
+    write_json(run.validation_summary, {"order": outcome.order, "settings": outcome.settings,
+                                        **outcome.tally.as_dict()})
