@@ -1,47 +1,38 @@
-"""The stages chained: generate ⇄ validate → train (R repeats, trained and seed students) →
-evaluate → report. ``germinate evaluate``, ``germinate run`` and ``germinate bench`` share it.
-Each stage resumes by itself (candidates.jsonl, training checkpoints, cached predictions and
-teacher calls), so rerunning after an interruption repeats no finished work."""
+"""The stages, each a function, and ``run_pipeline`` that chains them in order:
+generate ⇄ validate → train (R repeats, trained and seed students) → evaluate → report.
+
+``germinate generate``, ``train``, ``evaluate``, ``run`` and ``bench`` call the same stage
+functions. No stage reaches back into an earlier one: the train stage hands the adapters it made
+(or found finished) to the evaluate stage. Each stage resumes by itself (candidates.jsonl,
+training checkpoints, cached predictions and teacher calls), so rerunning after an interruption
+repeats no finished work.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from germinate.evaluate.harness import POINTS, EvalSettings, Model, evaluate
-from germinate.presets import QUICK
+from germinate import render
+from germinate.evaluate.points import POINTS, Model, models_for
 from germinate.problems import GerminateError
 from germinate.project.load import Project
-from germinate.run_folder import RunFolder, write_json
+from germinate.run_folder import RunFolder, report_path, write_json
+from germinate.settings import GenerationSettings, RunSettings, StudentSettings, TrainSettings
 
-def settings_for(project: Project, quick: bool, overrides: dict[str, dict[str, Any]] | None = None):
-    """Generation, training and evaluation settings: task.yaml, then the preset, then the command line."""
-    from germinate.generate.loop import GenerationSettings
-    from germinate.student.train import TrainSettings
+if TYPE_CHECKING:
+    from rich.console import Console
 
-    def merged(section: str) -> dict[str, Any]:
-        values = dict(QUICK[section]) if quick else {}
-        values.update({k: v for k, v in ((overrides or {}).get(section) or {}).items() if v is not None})
-        return values
-
-    return (GenerationSettings.from_config(project.section("generation"), **merged("generation")),
-            TrainSettings.from_config(project.section("training"), **merged("training")),
-            EvalSettings.from_config(project.section("evaluation"), **merged("evaluation")))
+    from germinate.evaluate.harness import EvalResult
+    from germinate.generate.loop import GenerationResult
+    from germinate.student.train import TrainResult
 
 
-def judge_settings(project: Project) -> dict[str, Any] | None:
-    """The judge's backend settings when evaluation.judge names one; None: the teacher judges."""
-    section = project.section("evaluation").get("judge") or {}
-    chosen = {k: v for k, v in section.items() if k != "prompt"}
-    return chosen or None
-
-
-def generate_stage(project: Project, run: RunFolder, settings: Any, console: Any, *, max_cost: float | None = None,
-                   use_cache: bool = True) -> dict[str, Any]:
+def generate_stage(project: Project, run: RunFolder, settings: GenerationSettings, console: Console, *,
+                   max_cost: float | None = None, use_cache: bool = True) -> GenerationResult:
+    """Generate and validate until ``settings.n`` examples are accepted, under a live bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from germinate.generate.loop import run_generation
@@ -62,16 +53,17 @@ def generate_stage(project: Project, run: RunFolder, settings: Any, console: Any
                                      f"{stats.failed} failed · {engine.meter.total_tokens:,} tok · "
                                      f"${engine.meter.total_cost:.4f}")
 
-            summary = run_generation(project, engine, settings, run, on_accept=on_accept)
+            result = run_generation(project, engine, settings, run, on_accept=on_accept)
     finally:
         engine.close()
-    summary["meter"], summary["faults"] = engine.meter, dict(engine.stats.faults)
-    return summary
+    result.meter, result.faults = engine.meter, dict(engine.stats.faults)
+    return result
 
 
-def train_with_progress(project: Project, run: RunFolder, settings: Any, console: Any, *, seeds_only: bool = False,
-                        repeat: int = 0, label: str = "train") -> dict[str, Any]:
-    """``training.train`` under a live bar: step, loss, tokens/s, time left."""
+def train_one(project: Project, run: RunFolder, settings: TrainSettings, student: StudentSettings,
+              console: Console, *, seeds_only: bool = False, repeat: int = 0, label: str = "train") -> TrainResult:
+    """One training run (resuming from its last checkpoint) under a live bar: step, loss,
+    tokens/s, time left."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from germinate.student.train import train
@@ -85,114 +77,119 @@ def train_with_progress(project: Project, run: RunFolder, settings: Any, console
             info = f"loss {loss:.4f} · {tokens_per_s:,.0f} tok/s" if loss is not None else ""
             progress.update(bar, completed=step, total=total, info=info)
 
-        return train(project, run, settings, seeds_only=seeds_only, repeat=repeat, progress=update)
+        return train(project, run, settings, student, seeds_only=seeds_only, repeat=repeat, progress=update)
 
 
-def train_stage(project: Project, run: RunFolder, settings: Any, model: Model, console: Any) -> Path:
-    """The adapter of a trained point, training it first when it is missing or unfinished."""
-    from germinate.student.train import model_dir
+def train_stage(project: Project, run: RunFolder, settings: RunSettings, models: list[Model], console: Console,
+                *, allow_training: bool = True) -> dict[Model, Path]:
+    """The adapter of every trained model in ``models``, training those missing or unfinished
+    first (or, without ``allow_training``, refusing)."""
+    adapters: dict[Model, Path] = {}
+    for model in models:
+        if not model.trained:
+            continue
+        folder = run.model(model.seeds_only, model.repeat)
+        if not folder.trained:
+            if not allow_training:
+                raise GerminateError(f"{folder.path}: not trained; run `germinate train"
+                                     f"{' --seeds-only' if model.seeds_only else ''}` or drop --no-train")
+            train_one(project, run, settings.training, settings.student, console, seeds_only=model.seeds_only,
+                      repeat=model.repeat, label=f"train {model.name}")
+        adapters[model] = folder.adapter
+    return adapters
 
-    seeds_only = model.point == "seeds"
-    folder = model_dir(run, seeds_only, model.repeat)
-    if (folder / "train_result.json").exists() and (folder / "adapter" / "adapter_config.json").exists():
-        return folder / "adapter"
-    result = train_with_progress(project, run, settings, console, seeds_only=seeds_only, repeat=model.repeat,
-                                 label=f"train {model.name}")
-    return Path(result["adapter"])
 
-
-def evaluate_stage(project: Project, run: RunFolder, train_settings: Any, eval_settings: EvalSettings, console: Any,
-                   *, points: tuple[str, ...] = POINTS, allow_training: bool = True) -> dict[str, Any]:
-    from germinate.student.infer import Student
-    from germinate.student.load import hf_folder, student_source
+def evaluate_stage(project: Project, run: RunFolder, settings: RunSettings, console: Console, *,
+                   models: list[Model], adapters: dict[Model, Path]) -> EvalResult:
+    """Score ``models`` on the test split: the teacher k-shot, the given adapters, the base student."""
+    from germinate.evaluate.harness import evaluate
     from germinate.teachers.setup import make_engine
 
-    def ensure_model(model: Model) -> Path:
-        if allow_training:
-            return train_stage(project, run, train_settings, model, console)
-        from germinate.student.train import model_dir
-
-        adapter = model_dir(run, model.point == "seeds", model.repeat) / "adapter"
-        if not (adapter / "adapter_config.json").exists():
-            raise GerminateError(f"{adapter.parent}: not trained; run `germinate train"
-                                 f"{' --seeds-only' if model.point == 'seeds' else ''}` or drop --no-train")
-        return adapter
-
     engines: dict[str, Any] = {}
+    judge_backend = settings.evaluation.judge_backend
 
     def engine(role: str) -> Any:
         """The teacher's engine, or the judge's: the teacher's own unless evaluation.judge names a
         model (a judge naming a backend stands alone; one naming only a model tunes the teacher's)."""
-        override = judge_settings(project) if role == "judge" else None
+        override = judge_backend if role == "judge" else None
         key = "judge" if override else "teacher"
         if key not in engines:
             engines[key] = make_engine(project, override=override, replace="backend" in (override or {}),
                                        where=("evaluation", "judge") if override else ("teacher",))
         return engines[key]
 
-    base = hf_folder(student_source(project.config))
-    dtype = (project.config.get("student") or {}).get("dtype")
     try:
-        result = evaluate(project, run, eval_settings, points=points,
-                          teacher_engine=engine("teacher") if "teacher" in points else None,
-                          judge=lambda: engine("judge"), ensure_model=ensure_model,
-                          student_factory=lambda adapter: Student(base, adapter, dtype),
+        result = evaluate(project, run, settings.evaluation, settings.student, models=models, adapters=adapters,
+                          teacher_engine=engine("teacher") if any(m.point == "teacher" for m in models) else None,
+                          judge=lambda: engine("judge"),
                           progress=lambda message: console.print(f"[dim]evaluate:[/] {message}"))
     finally:
         for made in engines.values():
             made.close()
-    result["student"] = student_source(project.config)
-    result["training"] = attrs.asdict(train_settings) if train_settings is not None else None
+    result.training = settings.training.as_dict()
     return result
 
 
-def write_project_report(run: RunFolder, result: dict[str, Any]) -> dict[str, Path]:
+def report_stage(run: RunFolder, result: EvalResult) -> dict[str, Path]:
     from germinate.evaluate.report import write_report
 
-    return write_report([result], run.path, title=f"germinate evaluation: {result['project']}")
+    return write_report([result], run.path, title=f"germinate evaluation: {result.project}")
 
 
-def run_pipeline(project: Project, run: RunFolder, console: Any, *, quick: bool = False,
-                 overrides: dict[str, dict[str, Any]] | None = None, points: tuple[str, ...] = POINTS,
-                 max_cost: float | None = None) -> dict[str, Any]:
-    """Every stage for one project; stage times go to runs/<run>/pipeline.json."""
-    from germinate.validate.ledger import summary_table
+class PipelineLog:
+    """``pipeline.json``: per stage its seconds and counts, kept across reruns."""
 
-    generation, training, evaluation = settings_for(project, quick, overrides)
+    def __init__(self, run: RunFolder, quick: bool) -> None:
+        self.path = run.pipeline_log
+        self.data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {"stages": {}}
+        self.data["quick"] = quick
+
+    def done(self, stage: str, started: float, **info: Any) -> None:
+        self.data["stages"][stage] = {"seconds": round(time.monotonic() - started, 1), **info}
+        write_json(self.path, self.data)
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        return {name: stage["seconds"] for name, stage in self.data["stages"].items()}
+
+
+def run_pipeline(project: Project, run: RunFolder, settings: RunSettings, console: Console, *,
+                 quick: bool = False, points: tuple[str, ...] = POINTS,
+                 max_cost: float | None = None) -> EvalResult | None:
+    """Every stage for one project, in order; None when the project has no test split to
+    evaluate on (the trained student is still delivered)."""
     run.ensure()
-    log_path = run.path / "pipeline.json"
-    log = json.loads(log_path.read_text(encoding="utf-8")) if log_path.exists() else {"stages": {}}
-    log["quick"] = quick
-
-    def done(stage: str, started: float, **info: Any) -> None:
-        log["stages"][stage] = {"seconds": round(time.monotonic() - started, 1), **info}
-        write_json(log_path, log)
+    log = PipelineLog(run, quick)
 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: generate")
-    summary = generate_stage(project, run, generation, console, max_cost=max_cost)
-    console.print(summary_table(summary["validation"], title=f"validation ({' -> '.join(summary['order'])})"))
-    if summary["faults"]:
-        console.print(f"teacher faults (retried): {json.dumps(summary['faults'], sort_keys=True)}",
-                      soft_wrap=True, markup=False, highlight=False)
-    if summary["stopped"]:
-        console.print(f"[yellow]{summary['stopped']}")
-    done("generate", started, accepted=summary["accepted"], target=summary["target"], faults=summary["faults"],
-         cost_usd=round(summary["meter"].total_cost, 4))
+    generated = generate_stage(project, run, settings.generation, console, max_cost=max_cost)
+    render.generation(console, generated)
+    log.done("generate", started, accepted=generated.accepted, target=generated.target, faults=generated.faults,
+             cost_usd=round(generated.meter.total_cost, 4))
+
+    # nothing to measure against: still deliver the model, and say how to get the comparison
+    models = models_for(points, settings.evaluation.repeats) if project.test else [Model("trained")]
     started = time.monotonic()
+    console.rule(f"[bold]{project.name}: train")
+    adapters = train_stage(project, run, settings, models, console)
+    log.done("train", started, models=len(adapters))
     if not project.test:
-        # nothing to measure against: still deliver the model, and say how to get the comparison
-        console.rule(f"[bold]{project.name}: train")
-        adapter = train_stage(project, run, training, Model("trained"), console)
-        done("train", started)
         console.print(f"no test.jsonl in {project.root}: evaluation skipped; add a test split and rerun "
                       f"to compare teacher, trained, seed and base student", soft_wrap=True, markup=False)
-        return {"project": project.name, "adapter": str(adapter), "evaluated": False}
-    console.rule(f"[bold]{project.name}: train and evaluate")
-    result = evaluate_stage(project, run, training, evaluation, console, points=points)
-    done("train+evaluate", started)
-    result["pipeline"] = {"synthetic accepted": summary["accepted"],
-                          "seeds": len(project.seeds), "quick": quick,
-                          "seconds": {k: v["seconds"] for k, v in log["stages"].items()}}
-    write_project_report(run, result)
+        console.print(f"adapter: {adapters[Model('trained')]}", soft_wrap=True, markup=False, highlight=False)
+        return None
+
+    started = time.monotonic()
+    console.rule(f"[bold]{project.name}: evaluate")
+    result = evaluate_stage(project, run, settings, console, models=models, adapters=adapters)
+    log.done("evaluate", started)
+    result.pipeline = {"synthetic accepted": generated.accepted, "seeds": len(project.seeds), "quick": quick,
+                       "seconds": log.seconds}
+    report_stage(run, result)
     return result
+
+
+def report_paths(run: RunFolder) -> dict[str, Path]:
+    return {kind: report_path(run.path, kind) for kind in ("md", "json", "png")}
+

@@ -1,27 +1,95 @@
-"""A run's folder under ``PROJECT/runs/<name>/`` and the files in it.
+"""A run's folder under ``PROJECT/runs/<name>/``: the one place that spells its layout.
 
-candidates.jsonl  every candidate in generation order:
+properties.json   prior, the seeds' property labels, posterior
+candidates.jsonl  every candidate in generation order (the source of truth):
                   {"id", "record" (null if the teacher's text could not be parsed), "raw",
                    "error", "theta", "teacher", "prompt_hash"}
 accepted.jsonl    seeds and accepted candidates: {"id", "source", "record", "theta", ...}
 rejected.jsonl    the rejection ledger: {"id", "validator", "reason", "score", "nearest_anchor",
                    "raw", "record", "theta"}
 validation.json   per-validator summary and the settings that produced it
+coverage.json     the share of each property value among accepted examples
+model/, model-r1/, model-seeds/, model-seeds-r1/ ...
+                  one trained student each (see :class:`ModelFolder`)
+eval/raw/         raw predictions per evaluated model, with their fingerprint
+eval/predictions/ scored predictions per evaluated model
+report.md, report.json, report.png
+pipeline.json     `germinate run`'s log: stage times, counts, faults, cost
+predictions.jsonl `germinate predict`'s default output
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from germinate.jsonl import read_jsonl
-from germinate.problems import GerminateError
+from germinate.jsonl import read_log
+from germinate.problems import GerminateError, Problem
 
 DEFAULT_RUN = "default"
+_RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def check_run_name(name: str) -> str:
+    """A run name is one plain folder name: no separators, no '..', nothing hidden."""
+    if not _RUN_NAME.fullmatch(name) or ".." in name:
+        raise GerminateError(Problem("--run", None, None,
+                                     f"{name!r} is not a run name: use letters, digits, '.', '_' and '-' "
+                                     f"(at most 100, starting with a letter or digit)"))
+    return name
+
+
+@attrs.frozen
+class ModelFolder:
+    """One trained student: ``model[-seeds][-r<repeat>]/``."""
+
+    path: Path
+
+    @property
+    def adapter(self) -> Path:
+        """The LoRA adapter (peft format) with the student's tokenizer."""
+        return self.path / "adapter"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def merged(self) -> Path:
+        """The adapter folded into the base weights: a plain Hugging Face model folder."""
+        return self.path / "merged"
+
+    @property
+    def train_config(self) -> Path:
+        return self.path / "train_config.json"
+
+    @property
+    def train_result(self) -> Path:
+        return self.path / "train_result.json"
+
+    @property
+    def train_log(self) -> Path:
+        return self.path / "train_log.jsonl"
+
+    @property
+    def trained(self) -> bool:
+        """Training finished: its result is written and the adapter is complete."""
+        return self.train_result.exists() and is_adapter(self.adapter)
+
+
+def is_adapter(folder: Path) -> bool:
+    """A peft adapter folder (as opposed to a full model folder)."""
+    return (folder / "adapter_config.json").exists()
+
+
+def is_model(folder: Path) -> bool:
+    """A Hugging Face model folder."""
+    return (folder / "config.json").exists()
 
 
 @attrs.frozen
@@ -30,7 +98,13 @@ class RunFolder:
 
     @classmethod
     def of(cls, project_root: Path, name: str = DEFAULT_RUN) -> "RunFolder":
-        return cls(Path(project_root) / "runs" / name)
+        return cls(Path(project_root) / "runs" / check_run_name(name))
+
+    # -- generation and validation -----------------------------------------------------------
+
+    @property
+    def properties(self) -> Path:
+        return self.path / "properties.json"
 
     @property
     def candidates(self) -> Path:
@@ -49,26 +123,60 @@ class RunFolder:
         return self.path / "validation.json"
 
     @property
-    def properties(self) -> Path:
-        return self.path / "properties.json"
+    def coverage(self) -> Path:
+        return self.path / "coverage.json"
+
+    # -- students ------------------------------------------------------------------------------
+
+    def model(self, seeds_only: bool = False, repeat: int = 0) -> ModelFolder:
+        """The trained student on seeds + accepted data, or on the seeds alone, for one repeat."""
+        name = "model-seeds" if seeds_only else "model"
+        return ModelFolder(self.path / (name if repeat == 0 else f"{name}-r{repeat}"))
+
+    # -- evaluation and reports ----------------------------------------------------------------
+
+    @property
+    def eval(self) -> Path:
+        return self.path / "eval"
+
+    @property
+    def raw_predictions(self) -> Path:
+        """Raw predictions per evaluated model, each with the fingerprint it was made under."""
+        return self.eval / "raw"
+
+    @property
+    def predictions(self) -> Path:
+        """Scored predictions per evaluated model (``<model>.jsonl``)."""
+        return self.eval / "predictions"
+
+    @property
+    def pipeline_log(self) -> Path:
+        return self.path / "pipeline.json"
+
+    @property
+    def predict_output(self) -> Path:
+        return self.path / "predictions.jsonl"
+
+    def report(self, kind: str) -> Path:
+        """``report.md``, ``report.json`` or ``report.png``."""
+        return report_path(self.path, kind)
+
+    # -- reading ---------------------------------------------------------------------------------
 
     def ensure(self) -> "RunFolder":
         self.path.mkdir(parents=True, exist_ok=True)
         return self
 
     def rows(self, path: Path) -> list[dict[str, Any]]:
-        if not path.exists():
-            return []
-        records, problems = read_jsonl(path, str(path))
-        # a torn last line is what a kill -9 mid-write leaves: skip it, report anything else
-        if problems and not (len(problems) == 1 and problems[0].line == _line_count(path)):
-            raise GerminateError(problems)
-        return [r.data for r in records]
+        """The rows of one of the run's JSONL files (a torn last line is left out)."""
+        return read_log(path)
 
 
-def _line_count(path: Path) -> int:
-    with open(path, "rb") as handle:
-        return sum(1 for _ in handle)
+def report_path(folder: Path, kind: str) -> Path:
+    """A report file in ``folder`` (a run folder, or bench's work folder)."""
+    if kind not in ("md", "json", "png"):
+        raise ValueError(f"no report of kind {kind!r}")
+    return folder / f"report.{kind}"
 
 
 def write_json(path: Path, data: Any) -> None:

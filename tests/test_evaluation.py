@@ -9,14 +9,16 @@ import re
 import pytest
 import yaml
 
-from germinate.evaluate.harness import EvalSettings, cell
+from germinate.evaluate.harness import cell
 from germinate.evaluate.judge import JUDGE_PROMPT_VERSION, judge_prompt, obviously_equal, read_verdict
 from germinate.testing.loopback import Action, LoopbackServer, last_user_text
-from germinate.pipeline import evaluate_stage, write_project_report
+from germinate.evaluate.points import Model
+from germinate.pipeline import evaluate_stage, report_stage
 from germinate.problems import GerminateError
 from germinate.project.load import load_project
 from germinate.run_folder import RunFolder
 from germinate.project.scaffold import init_from
+from germinate.settings import resolve
 
 pytestmark = pytest.mark.fast
 
@@ -74,8 +76,8 @@ def _evaluate(project):
     from rich.console import Console
 
     run = RunFolder.of(project.root).ensure()
-    result = evaluate_stage(project, run, None, EvalSettings.from_config(project.section("evaluation")),
-                            Console(quiet=True), points=("teacher",))
+    result = evaluate_stage(project, run, resolve(project.config), Console(quiet=True), models=[Model("teacher")],
+                            adapters={})
     return run, result
 
 
@@ -107,14 +109,14 @@ def test_teacher_point_scored_with_judge_and_reported(qa_project):
         else:
             assert row["correct"] is True and row["judged_by"] == "judge"
     expected = sum(1 for r in rows if r["correct"])
-    assert result["points"]["teacher"]["mean"] == pytest.approx(expected / 12)
-    assert result["models"]["teacher"]["unparseable"] == 2
-    check = result["judge"]["check"]
+    assert result.points["teacher"]["mean"] == pytest.approx(expected / 12)
+    assert result.models["teacher"]["unparseable"] == 2
+    check = result.judge["check"]
     assert check["reliable"] and check["own_accepted"] == check["own_answers"] == 10
-    assert result["judge"]["prompt_id"] == JUDGE_PROMPT_VERSION
-    paths = write_project_report(run, result)
+    assert result.judge["prompt_id"] == JUDGE_PROMPT_VERSION
+    paths = report_stage(run, result)
     table = paths["md"].read_text()
-    assert f"| hotpotqa | open_book_qa | LLM-judge accuracy | 12 | {cell(result['points']['teacher'])} | - | - | - |" in table
+    assert f"| hotpotqa | open_book_qa | LLM-judge accuracy | 12 | {cell(result.points['teacher'])} | - | - | - |" in table
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(paths["json"].read_text())["points"]["teacher"]["mean"] == pytest.approx(expected / 12)
 
@@ -124,8 +126,8 @@ def test_a_judge_that_always_agrees_is_flagged(qa_project):
     with LoopbackServer(lambda call: Action("ok", text="CORRECT")) as server:
         project = _configure(folder, server)
         run, result = _evaluate(project)
-    assert result["judge"]["check"]["swapped_rejected"] == 0 and not result["judge"]["check"]["reliable"]
-    assert "(unreliable judge)" in write_project_report(run, result)["md"].read_text()
+    assert result.judge["check"]["swapped_rejected"] == 0 and not result.judge["check"]["reliable"]
+    assert "(unreliable judge)" in report_stage(run, result)["md"].read_text()
 
 
 def test_custom_judge_prompt_is_used_and_versioned(qa_project):
@@ -144,9 +146,9 @@ def test_custom_judge_prompt_is_used_and_versioned(qa_project):
         template, prompt_id = judge_prompt(project)
         assert prompt_id.startswith("custom-") and prompt_id != JUDGE_PROMPT_VERSION
         _, result = _evaluate(project)
-    assert result["judge"]["prompt_id"] == prompt_id
+    assert result.judge["prompt_id"] == prompt_id
     assert any(text.startswith("GRADE nothing against") for text in seen)
-    assert result["points"]["teacher"]["mean"] == 0.0
+    assert result.points["teacher"]["mean"] == 0.0
 
 
 def test_bad_judge_prompt_is_a_clear_error(qa_project, tmp_path):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from germinate.generate.loop import Example, GenContext, GenerationSettings
+from germinate.generate.loop import Example, GenContext
+from germinate.settings import GenerationSettings
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
 from germinate.project.load import load_project
 from germinate.generate.properties import Posterior

@@ -45,6 +45,8 @@ def _records(project):
 
 
 def test_training_lowers_the_loss_and_the_adapter_reloads(trained):
+    from germinate.run_folder import RunFolder
+    from germinate.settings import resolve
     from germinate.student.infer import resolve_model
     from germinate.project.load import load_project
     from germinate.student.load import load_model, load_tokenizer
@@ -52,7 +54,7 @@ def test_training_lowers_the_loss_and_the_adapter_reloads(trained):
 
     project = load_project(trained)
     records = _records(trained)
-    base, adapter = resolve_model(project.config, trained / "runs" / "default", "trained")
+    base, adapter = resolve_model(resolve(project.config).student, RunFolder.of(trained), "trained")
     tokenizer = load_tokenizer(base)
     before = mean_loss(load_model(base), tokenizer, records, project.task_type, project.config["description"])
     after = mean_loss(load_model(base, adapter=adapter), tokenizer, records, project.task_type,
@@ -69,12 +71,14 @@ def test_merged_model_gives_the_same_logits(trained):
     import torch
     from transformers import AutoModelForCausalLM
 
+    from germinate.run_folder import RunFolder
+    from germinate.settings import resolve
     from germinate.student.infer import resolve_model
     from germinate.project.load import load_project
     from germinate.student.load import load_model, load_tokenizer
 
     project = load_project(trained)
-    base, adapter = resolve_model(project.config, trained / "runs" / "default", "trained")
+    base, adapter = resolve_model(resolve(project.config).student, RunFolder.of(trained), "trained")
     merged = AutoModelForCausalLM.from_pretrained(trained / "runs" / "default" / "model" / "merged")
     tokenizer = load_tokenizer(base)
     ids = tokenizer("What is the capital of Peru ?", return_tensors="pt")

@@ -1,14 +1,11 @@
-"""``germinate evaluate``: the project's test split through four reference points, one harness.
-
-* teacher: a fixed prompt with k examples drawn from the seeds (the only labelled training data);
-* trained: the student tuned on seeds + accepted synthetic examples (``repeats`` runs, seeds differ);
-* seeds: the student tuned on the seeds alone, same recipe (``repeats`` runs);
-* base: the untuned student, prompted with the task description.
+"""``germinate evaluate``: the project's test split through the four reference points
+(:mod:`germinate.evaluate.points`), one harness.
 
 Every point answers the same prompts (task description as system message, the task type's user
 turn) and is scored by the task type's metric; answers the metric cannot decide go to the judge.
-Raw predictions are kept per model under ``runs/<run>/eval/`` with a fingerprint, so a rerun only
-predicts what changed; scoring is redone each time (the judge's calls are cached).
+Students come in as finished adapters: this module never trains. Raw predictions are kept per
+model in the run folder with a fingerprint, so a rerun only predicts what changed; scoring is
+redone each time (the judge's calls are cached).
 """
 
 from __future__ import annotations
@@ -19,42 +16,53 @@ import random
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import attrs
 
-from germinate.jsonl import write_jsonl
 from germinate.evaluate.judge import judge_prompt, judge_request, obviously_equal, verdict_score
-from germinate.tasks.score import Score
+from germinate.evaluate.points import Model
+from germinate.jsonl import write_jsonl
 from germinate.problems import GerminateError
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
+from germinate.settings import EvalSettings, StudentSettings
+from germinate.tasks.score import Score
 from germinate.teachers.base import ChatRequest
-
-POINTS = ("teacher", "trained", "seeds", "base")
-TITLES = {"teacher": "Teacher", "trained": "Trained", "seeds": "Seed", "base": "Base"}
 
 
 @attrs.define
-class EvalSettings:
-    """Everything can be set under ``evaluation:`` in task.yaml."""
+class EvalResult:
+    """One project's evaluation: the per-point summary, each model's counts, the judge's check,
+    and what the report needs besides. ``as_dict()`` is report.json's content."""
 
-    k_shot: int = 5
-    repeats: int = 3
-    max_examples: int | None = None  # a fixed random subset of the test split (None: all of it)
-    max_new_tokens: int = 256
-    batch_size: int = 8
-    seed: int = 0
+    project: str
+    task_type: str
+    run: str
+    run_dir: str
+    test_examples: int
+    test_split: int
+    metric: str
+    settings: dict[str, Any]
+    points: dict[str, dict[str, Any]]
+    models: dict[str, dict[str, Any]]
+    judge: dict[str, Any]
+    examples_wrong: list[dict[str, Any]]
+    predictions_dir: str
+    shots: int
+    max_new_tokens: int
+    seconds: float
+    student: str | None = None
+    training: dict[str, Any] | None = None
+    pipeline: dict[str, Any] | None = None
 
-    @classmethod
-    def from_config(cls, section: dict[str, Any], **overrides: Any) -> "EvalSettings":
-        names = {a.name for a in attrs.fields(cls)}
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return cls(**{k: v for k, v in {**section, **given}.items() if k in names})
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
 
-
-def eval_dir(run: RunFolder) -> Path:
-    return run.path / "eval"
+    @property
+    def judge_unreliable(self) -> bool:
+        check = self.judge.get("check")
+        return bool(check) and not check["reliable"]
 
 
 def test_records(project: Project, settings: EvalSettings) -> list[dict]:
@@ -106,7 +114,7 @@ class Predictions:
     """Raw predictions of one model on the test prompts, reused while its fingerprint holds."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder / "raw"
+        self.folder = folder
 
     def load(self, name: str, fingerprint: str) -> list[str] | None:
         path = self.folder / f"{name}.json"
@@ -187,28 +195,6 @@ class Scorer:
         return rows
 
 
-@attrs.define
-class Model:
-    """One thing to evaluate: a reference point, and for trained points the repeat."""
-
-    point: str
-    repeat: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.point if self.point in ("teacher", "base") else f"{self.point}-r{self.repeat}"
-
-
-def models_for(points: tuple[str, ...], repeats: int) -> list[Model]:
-    out = []
-    for point in points:
-        if point in ("trained", "seeds"):
-            out += [Model(point, r) for r in range(repeats)]
-        else:
-            out.append(Model(point))
-    return out
-
-
 def summarise(scores: list[float]) -> dict[str, Any]:
     mean = statistics.fmean(scores)
     std = statistics.stdev(scores) if len(scores) > 1 else 0.0
@@ -223,30 +209,28 @@ def cell(summary: dict[str, Any] | None) -> str:
     return text + (f" ± {summary['std']:.3f}" if summary["std"] >= 0.005 else "")
 
 
-def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points: tuple[str, ...] = POINTS,
-             teacher_engine: Any | None = None, judge: Callable[[], Any] | None = None,
-             ensure_model: Callable[[Model], Path] | None = None,
-             student_factory: Callable[[Path | None], Any] | None = None,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Predict, score and summarise; writes eval/predictions/*.jsonl and returns the report data.
+def evaluate(project: Project, run: RunFolder, settings: EvalSettings, student: StudentSettings, *,
+             models: list[Model], adapters: Mapping[Model, Path] | None = None, teacher_engine: Any | None = None,
+             judge: Callable[[], Any] | None = None, progress: Callable[[str], None] | None = None) -> EvalResult:
+    """Predict, score and summarise ``models``; writes the run's eval predictions.
 
-    ``judge()`` returns the judge's engine, called only when an answer needs judging;
-    ``ensure_model(model)`` returns the adapter folder of a trained point (training it when it is
-    missing); ``student_factory(adapter)`` loads the student (base when adapter is None)."""
+    ``adapters`` gives the finished adapter of every trained model (the train stage made them);
+    ``judge()`` returns the judge's engine, called only when an answer needs judging."""
+    from germinate.student.infer import Student
+
     say = progress or (lambda _message: None)
-    folder = eval_dir(run)
-    (folder / "predictions").mkdir(parents=True, exist_ok=True)
+    run.predictions.mkdir(parents=True, exist_ok=True)
     records = test_records(project, settings)
     test_hash = _fingerprint({"test": [project.task_type.record_key(r) for r in records]})
     seeds = [r.data for r in project.seeds]
     shots = random.Random(settings.seed).sample(seeds, min(settings.k_shot, len(seeds)))
     scorer = Scorer(project, judge)
     budget = answer_budget(project, settings)
-    cache = Predictions(folder)
+    cache = Predictions(run.raw_predictions)
     per_model: dict[str, dict[str, Any]] = {}
     wrong: list[dict[str, Any]] = []
     started = time.monotonic()
-    for model in models_for(points, settings.repeats):
+    for model in models:
         if model.point == "teacher":
             if teacher_engine is None:
                 raise GerminateError("no teacher to evaluate")
@@ -264,25 +248,29 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points
                                          f"({failed[0].error}: {failed[0].message}); rerun to retry them")
                 predictions = [res.completion.text.strip() for res in results]
                 cache.save(model.name, fingerprint, predictions)
-            described = {"model": teacher_engine.client.model, "k_shot": len(shots)}
+            described: dict[str, Any] = {"model": teacher_engine.client.model, "k_shot": len(shots)}
         else:
-            adapter = None if model.point == "base" else ensure_model(model)
+            adapter = None
+            if model.trained:
+                adapter = (adapters or {}).get(model)
+                if adapter is None:
+                    raise GerminateError(f"{model.name}: no trained adapter to evaluate")
             fingerprint = _fingerprint({"adapter": str(adapter), "stamp": _adapter_stamp(adapter), "test": test_hash,
                                         "student": project.config.get("student"),
                                         "max_new_tokens": budget})
             predictions = cache.load(model.name, fingerprint)
             if predictions is None:
                 say(f"{model.name}: predicting {len(records)} test examples")
-                student = student_factory(adapter)
-                outputs = student.generate([student_messages(project, r) for r in records],
-                                           max_new_tokens=budget, batch_size=settings.batch_size)
+                loaded = Student.load(student, adapter)
+                outputs = loaded.generate([student_messages(project, r) for r in records],
+                                          max_new_tokens=budget, batch_size=settings.batch_size)
                 predictions = [text for text, _, _ in outputs]
                 cache.save(model.name, fingerprint, predictions)
-                del student
+                del loaded
             described = {"adapter": str(adapter) if adapter else None}
         say(f"{model.name}: scoring")
         rows = scorer.score(records, predictions)
-        write_jsonl(folder / "predictions" / f"{model.name}.jsonl", rows)
+        write_jsonl(run.predictions / f"{model.name}.jsonl", rows)
         if not wrong and model.point != "teacher":  # the first student listed, trained ones first by POINTS
             wrong = [{"model": model.name, **{k: r[k] for k in ("input", "prediction", "reference", "error")}}
                      for r in rows if not r["correct"]][:10]
@@ -290,15 +278,15 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, *, points
         per_model[model.name] = {"point": model.point, "repeat": model.repeat, "accuracy": correct / len(rows),
                                  "correct": correct, "examples": len(rows),
                                  "unparseable": sum(1 for r in rows if r["error"]), **described}
+    points = list(dict.fromkeys(m.point for m in models))
     summary = {point: summarise([m["accuracy"] for m in per_model.values() if m["point"] == point])
                for point in points}
-    return {
-        "project": project.name, "task_type": project.task_type.name, "run": run.path.name,
-        "test_examples": len(records), "test_split": len(project.test),
-        "metric": project.task_type.metric,
-        "settings": attrs.asdict(settings), "points": summary, "models": per_model,
-        "judge": {"prompt_id": scorer.prompt_id, "model": scorer.engine.client.model if scorer.engine else None,
-                  "calls": scorer.judge_calls, "check": scorer.check},
-        "examples_wrong": wrong, "predictions_dir": str(folder.relative_to(run.path.parent.parent) / "predictions"),
-        "shots": len(shots), "max_new_tokens": budget, "seconds": round(time.monotonic() - started, 1),
-    }
+    return EvalResult(
+        project=project.name, task_type=project.task_type.name, run=run.path.name, run_dir=str(run.path),
+        test_examples=len(records), test_split=len(project.test), metric=project.task_type.metric,
+        settings=settings.as_dict(), points=summary, models=per_model,
+        judge={"prompt_id": scorer.prompt_id, "model": scorer.engine.client.model if scorer.engine else None,
+               "calls": scorer.judge_calls, "check": scorer.check},
+        examples_wrong=wrong, predictions_dir=str(run.predictions.relative_to(run.path.parent.parent)),
+        shots=len(shots), max_new_tokens=budget, seconds=round(time.monotonic() - started, 1),
+        student=student.model)

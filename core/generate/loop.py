@@ -25,38 +25,28 @@ from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 from germinate.tasks.parsing import ParseError
 from germinate.problems import GerminateError, Problem
 from germinate.project.load import Project
-from germinate.generate.properties import (BUILT_IN, DEFAULT_ACTIVE, DEFAULT_PRIOR, Posterior, Property, label_request,
+from germinate.generate.properties import (BUILT_IN, DEFAULT_ACTIVE, Posterior, Property, label_request,
                          length_fallback, parse_labels, parse_topics, topic_property, topics_request)
 from germinate.run_folder import RunFolder, write_json
+from germinate.settings import GenerationSettings
 from germinate.teachers.base import ChatRequest
 
 
 
 @attrs.define
-class GenerationSettings:
-    n: int = 10_000
-    batch_size: int = 16
-    seed: int = 0
-    seeds_per_prompt: int = 4
-    max_attempts: int | None = None
-    temperature: float = 0.8
-    max_tokens: int = 384
-    properties: tuple[str, ...] | None = None
-    prior: float = DEFAULT_PRIOR
-    chunk_chars: int = 1500
+class GenerationResult:
+    """Where a generation run stands: accepted against target, the cascade's tally and order,
+    why it stopped early (if it did), coverage, and the engine's cost meter and fault counts."""
 
-    @classmethod
-    def from_config(cls, section: dict[str, Any], **overrides: Any) -> "GenerationSettings":
-        fields = {a.name for a in attrs.fields(cls)}
-        values = {k: v for k, v in section.items() if k in fields}
-        if "properties" in values:
-            values["properties"] = tuple(values["properties"])
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    @property
-    def attempts_limit(self) -> int:
-        return self.max_attempts or max(50, self.n * 10)
+    accepted: int
+    target: int
+    candidates: int
+    validation: dict[str, Any]
+    order: list[str]
+    coverage: dict[str, Any]
+    stopped: str | None = None
+    meter: Any = None
+    faults: dict[str, int] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -209,8 +199,8 @@ def make_example(ctx: GenContext, index: int) -> Example:
     return Example(index, theta, shown, chunk, instructions)
 
 
-def prompt_overrides(project: Project) -> dict[str, str]:
-    overrides = dict(project.section("generation").get("prompts") or {})
+def prompt_overrides(project: Project, settings: GenerationSettings) -> dict[str, str]:
+    overrides = dict(settings.prompts)
     folder = project.root / "prompts"
     if folder.is_dir():
         for path in sorted(folder.glob("*.txt")):
@@ -221,16 +211,6 @@ def prompt_overrides(project: Project) -> dict[str, str]:
                                      f"no such prompt for {project.task_type.name} "
                                      f"(prompts: {', '.join(sorted(project.task_type.templates))})"))
     return overrides
-
-
-def _repair_tail(path: Path) -> None:
-    """Cut a torn last line (a kill -9 mid-write) so appends start on a fresh line."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    data = path.read_bytes()
-    if not data.endswith(b"\n"):
-        with open(path, "r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
 
 
 def _hash(messages: list[dict]) -> str:
@@ -276,7 +256,7 @@ def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[
 
 
 def run_generation(project: Project, engine: Engine, settings: GenerationSettings, run: RunFolder,
-                   on_accept: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                   on_accept: Callable[[int, int], None] | None = None) -> GenerationResult:
     run.ensure()
     if run.properties.exists():
         saved = json.loads(run.properties.read_text(encoding="utf-8"))
@@ -285,11 +265,10 @@ def run_generation(project: Project, engine: Engine, settings: GenerationSetting
         posterior, record = build_posterior(project, engine, settings)
         record.update({"seed": settings.seed, "prior": settings.prior})
         write_json(run.properties, record)
-    ctx = GenContext(project, settings, posterior, context_chunks(project, settings.chunk_chars), prompt_overrides(project))
+    ctx = GenContext(project, settings, posterior, context_chunks(project, settings.chunk_chars), prompt_overrides(project, settings))
 
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds)
-    _repair_tail(run.candidates)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
     existing = run.rows(run.candidates)
     for candidate in existing:  # resume: replay, no teacher calls
@@ -323,14 +302,12 @@ def run_generation(project: Project, engine: Engine, settings: GenerationSetting
         next_index = new_candidates[-1]["index"] + 1
         if on_accept:
             on_accept(tally.accepted, next_index)
-    summary = {"accepted": tally.accepted, "target": settings.n, "candidates": tally.candidates,
-               "validation": tally.as_dict(), "stopped": stopped, "order": cascade.names}
     write_json(run.validation_summary, {"order": cascade.names,
                                         "settings": {s.name: s.settings for s in cascade.steps}, **tally.as_dict()})
     coverage = coverage_report(project, posterior, run.rows(run.accepted))
-    write_json(run.path / "coverage.json", coverage)
-    summary["coverage"] = coverage
-    return summary
+    write_json(run.coverage, coverage)
+    return GenerationResult(accepted=tally.accepted, target=settings.n, candidates=tally.candidates,
+                            validation=tally.as_dict(), order=cascade.names, coverage=coverage, stopped=stopped)
 
 
 def _posterior_from_saved(project: Project, saved: dict[str, Any], settings: GenerationSettings) -> Posterior:
@@ -361,13 +338,3 @@ def coverage_report(project: Project, posterior: Posterior, accepted: list[dict[
         out["properties"][prop.name] = {v: {"accepted": counts[v], "share": round(counts[v] / total, 4),
                                             "posterior": round(mean[v], 4)} for v in prop.values}
     return out
-
-
-def coverage_table(coverage: dict[str, Any]):
-    from rich.table import Table
-
-    table = Table("property", "value", "accepted", "share", "posterior", title="coverage of accepted examples")
-    for name, values in coverage["properties"].items():
-        for value, row in values.items():
-            table.add_row(name, value, str(row["accepted"]), f"{row['share']:.1%}", f"{row['posterior']:.1%}")
-    return table

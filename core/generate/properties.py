@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_ACTIVE = ("complexity",)
-DEFAULT_PRIOR = 1.0
 MAX_TOPICS = 10
 
 

@@ -106,7 +106,7 @@ def read_task_json(source: Path) -> dict[str, Any]:
     return data
 
 
-def _rows(path: Path) -> list[dict]:
+def read_records(path: Path) -> list[dict]:
     records, problems = read_jsonl(path, str(path))
     if problems:
         raise GerminateError(problems)
@@ -148,8 +148,8 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
     task = read_task_json(source)
     keys = set(task_type_obj.config_schema.get("properties", {}))
     extra = {k: v for k, v in task.items() if k in keys}
-    seeds = _rows(source / SEEDS_FILE) if (source / SEEDS_FILE).exists() else []
-    test = _rows(source / TEST_FILE) if (source / TEST_FILE).exists() else []
+    seeds = read_records(source / SEEDS_FILE) if (source / SEEDS_FILE).exists() else []
+    test = read_records(source / TEST_FILE) if (source / TEST_FILE).exists() else []
     context = {p.name: p for p in sorted(source.glob("documents*")) if p.is_file()}
     if (source / CONTEXT_DIR).is_dir():
         context.update({p.name: p for p in sorted((source / CONTEXT_DIR).iterdir()) if p.is_file()})

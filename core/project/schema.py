@@ -6,11 +6,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from germinate.settings import EvalSettings, GenerationSettings, StudentSettings, TrainSettings, section_schema
+
 MIN_SEEDS = 10
 DEFAULT_MAX_SEEDS = 50
-
-_positive_int = {"type": "integer", "minimum": 1}
-_probability = {"type": "number", "minimum": 0, "maximum": 1}
 
 CORE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -25,75 +24,13 @@ CORE_SCHEMA: dict[str, Any] = {
             "required": ["backend"],
             "properties": {"backend": {"type": "string", "minLength": 1}},
         },
-        "student": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "model": {"type": "string", "minLength": 1},
-                "gguf_file": {"type": "string"},
-                "dtype": {"enum": ["float32", "bfloat16", "float16"]},
-                "max_length": _positive_int,
-            },
-        },
-        "generation": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "n": _positive_int,
-                "seeds_per_prompt": _positive_int,
-                "properties": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
-                "prior": {"type": "number", "exclusiveMinimum": 0},
-                "batch_size": _positive_int,
-                "seed": {"type": "integer"},
-                "max_attempts": _positive_int,
-                "temperature": {"type": "number", "minimum": 0},
-                "max_tokens": _positive_int,
-                "prompts": {"type": "object", "additionalProperties": {"type": "string"}},
-            },
-        },
+        **{cls.section: section_schema(cls) for cls in (StudentSettings, GenerationSettings, TrainSettings)},
         "validation": {
             "type": "object",
             "properties": {"order": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}},
             "additionalProperties": {"anyOf": [{"type": "object"}, {"const": False}]},
         },
-        "training": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "epochs": {"type": "number", "exclusiveMinimum": 0},
-                "learning_rate": {"type": "number", "exclusiveMinimum": 0},
-                "lora_rank": _positive_int,
-                "lora_alpha": {"type": "number", "exclusiveMinimum": 0},
-                "lora_dropout": {"type": "number", "minimum": 0, "maximum": 1},
-                "target_modules": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                "batch_size": _positive_int,
-                "gradient_accumulation": _positive_int,
-                "max_length": _positive_int,
-                "validation_split": _probability,
-                "seed": {"type": "integer"},
-                "merge": {"type": "boolean"},
-                "save_steps": _positive_int,
-            },
-        },
-        "evaluation": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "k_shot": {"type": "integer", "minimum": 0},
-                "repeats": _positive_int,
-                "max_examples": _positive_int,
-                "max_new_tokens": _positive_int,
-                "batch_size": _positive_int,
-                "seed": {"type": "integer"},
-                "judge": {
-                    "type": "object",
-                    "description": "the judge model (teacher settings: backend, model...; default: the "
-                                   "teacher) and optionally its prompt",
-                    "properties": {"prompt": {"type": "string", "minLength": 1},
-                                   "backend": {"type": "string", "minLength": 1}},
-                },
-            },
-        },
+        "evaluation": section_schema(EvalSettings),
         "prices": {
             "type": "object",
             "description": "USD per million tokens, by model name",

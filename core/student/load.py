@@ -14,16 +14,23 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from germinate.embedded_models import DEFAULT_STUDENT, EMBEDDED, cache_dir, locate
+from germinate.embedded_models import EMBEDDED, cache_dir, locate
 from germinate.problems import GerminateError
+from germinate.settings import StudentSettings
 
 
-def student_source(config: dict[str, Any]) -> str:
-    section = config.get("student") if isinstance(config.get("student"), dict) else {}
-    return section.get("model", DEFAULT_STUDENT)
+def base_folder(student: StudentSettings) -> str:
+    """The student's base model as a folder ``from_pretrained`` loads quickly."""
+    if student.gguf_file:
+        folder = Path(student.model).expanduser()
+        if not folder.is_dir():
+            raise GerminateError(f"student.gguf_file is set, so student.model must be a folder; {folder} is not")
+        return hf_folder(str(folder / student.gguf_file))
+    return hf_folder(student.model)
 
 
-def _quiet() -> None:
+def quiet() -> None:
+    """Keep transformers' own logging, progress bars and deprecation notes off a germinate user's screen."""
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -51,7 +58,7 @@ def hf_folder(source: str) -> str:
 
 
 def _convert(gguf: Path, target: Path) -> None:
-    _quiet()
+    quiet()
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -70,7 +77,7 @@ def _convert(gguf: Path, target: Path) -> None:
 
 
 def load_tokenizer(folder: str):
-    _quiet()
+    quiet()
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -89,7 +96,7 @@ def torch_dtype(name: str | None):
 
 def load_model(folder: str, dtype: str | None = None, adapter: str | Path | None = None):
     """The base model, with a LoRA adapter on top when given (for predict and serve)."""
-    _quiet()
+    quiet()
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging
 

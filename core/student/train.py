@@ -12,46 +12,51 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Mapping
 import signal
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import attrs
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments, set_seed
 
 from germinate.problems import GerminateError
 from germinate.project.load import Project
-from germinate.run_folder import RunFolder, write_json
-from germinate.student.load import hf_folder, load_model, load_tokenizer, student_source
+from germinate.run_folder import ModelFolder, RunFolder, write_json
+from germinate.settings import StudentSettings, TrainSettings
+from germinate.student.load import base_folder, load_model, load_tokenizer
 
 IGNORE = -100
 
+#: progress(step, total steps, last loss or None, tokens per second)
+ProgressFn = Callable[[int, int, "float | None", float], None]
+
 
 @attrs.define
-class TrainSettings:
-    """The paper's defaults; every field can be set under ``training:`` in task.yaml."""
+class TrainResult:
+    """What one training run produced (also written as train_result.json)."""
 
-    epochs: float = 4
-    learning_rate: float = 5e-5
-    lora_rank: int = 64
-    lora_alpha: float = 64
-    lora_dropout: float = 0.05
-    target_modules: list[str] = attrs.field(factory=lambda: ["q_proj", "v_proj"])
-    batch_size: int = 8
-    gradient_accumulation: int = 1
-    max_length: int = 1024
-    validation_split: float = 0.1
-    seed: int = 0
-    merge: bool = False
-    save_steps: int = 50
+    model_dir: str
+    adapter: str
+    resumed_from: str | None
+    steps: int
+    examples: int
+    held_out: int
+    losses: list[float]
+    eval_losses: list[float]
+    merged: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
 
     @classmethod
-    def from_config(cls, section: dict[str, Any], **overrides: Any) -> "TrainSettings":
+    def load(cls, folder: ModelFolder) -> "TrainResult":
+        data = json.loads(folder.train_result.read_text(encoding="utf-8"))
         names = {a.name for a in attrs.fields(cls)}
-        given = {k: v for k, v in overrides.items() if v is not None}  # None: not given, keep task.yaml's
-        values = {k: v for k, v in {**section, **given}.items() if k in names}
-        return cls(**values)
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> dict[str, list[int]] | None:
@@ -81,8 +86,6 @@ class Collator:
         self.pad_id = pad_id
 
     def __call__(self, features: list[dict[str, list[int]]]) -> dict[str, Any]:
-        import torch
-
         width = max(len(f["input_ids"]) for f in features)
         ids = [f["input_ids"] + [self.pad_id] * (width - len(f["input_ids"])) for f in features]
         labels = [f["labels"] + [IGNORE] * (width - len(f["labels"])) for f in features]
@@ -94,8 +97,6 @@ def assistant_loss(model: Any, inputs: dict[str, Any]) -> Any:
     """Cross-entropy over the assistant's tokens only, running the LM head at those positions
     alone: the full (tokens x vocabulary) logits, the largest tensor of a small model's step, are
     never materialised. Same value as the model's own loss with prompt labels at -100."""
-    import torch
-
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     hidden = base.get_decoder()(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
     labels = inputs["labels"][:, 1:]
@@ -104,37 +105,73 @@ def assistant_loss(model: Any, inputs: dict[str, Any]) -> Any:
     return torch.nn.functional.cross_entropy(logits.float(), labels[keep])
 
 
-def model_dir(run: RunFolder, seeds_only: bool = False, repeat: int = 0) -> Path:
-    name = "model-seeds" if seeds_only else "model"
-    return run.path / (name if repeat == 0 else f"{name}-r{repeat}")
-
-
 def last_checkpoint(folder: Path) -> Path | None:
     checkpoints = sorted(folder.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
     return next((c for c in reversed(checkpoints) if (c / "trainer_state.json").exists()), None)
 
 
-def train(project: Project, run: RunFolder, settings: TrainSettings, *, seeds_only: bool = False,
-          repeat: int = 0, progress: Any = None) -> dict[str, Any]:
-    from transformers import PrinterCallback, TrainerCallback, TrainingArguments, set_seed
+class AssistantLossTrainer(Trainer):
+    """A Trainer whose loss is :func:`assistant_loss`, in training and in evaluation."""
 
-    from peft import LoraConfig, get_peft_model
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss = assistant_loss(model, inputs)
+        return (loss, None) if return_outputs else loss
 
-    out = model_dir(run, seeds_only, repeat)
-    out.mkdir(parents=True, exist_ok=True)
-    seed = settings.seed + repeat
-    set_seed(seed)
-    folder = hf_folder(student_source(project.config))
-    tokenizer = load_tokenizer(folder)
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        inputs = self._prepare_inputs(inputs)
+        with torch.no_grad():
+            return assistant_loss(model, inputs).detach(), None, None
+
+
+class LiveProgress(TrainerCallback):
+    """Reports step, loss and tokens/s after every step; a Ctrl-C (SIGINT, caught by
+    :meth:`interrupt`) asks for a checkpoint, then stops."""
+
+    def __init__(self, progress: ProgressFn | None) -> None:
+        self.progress = progress
+        self.start = time.monotonic()
+        self.tokens = 0
+        self.interrupted = False
+
+    def interrupt(self, *_: Any) -> None:
+        self.interrupted = True
+
+    def count(self, features: list[dict[str, list[int]]]) -> None:
+        self.tokens += sum(len(f["input_ids"]) for f in features)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.interrupted:
+            control.should_save = True
+            control.should_training_stop = True
+        if self.progress is not None:
+            elapsed = time.monotonic() - self.start
+            loss = next((h["loss"] for h in reversed(state.log_history) if "loss" in h), None)
+            self.progress(state.global_step, state.max_steps, loss, self.tokens / elapsed if elapsed else 0.0)
+
+
+def _encoded(tokenizer: Any, project: Project, records: list[dict], max_length: int) -> tuple[list[dict], int]:
+    """Encoded examples that fit ``max_length``, and how many did not."""
     description = project.config["description"]
-    records = training_records(run, seeds_only)
     encoded, skipped = [], 0
     for record in records:
-        item = encode(tokenizer, project.task_type.to_messages(record, description), settings.max_length)
+        item = encode(tokenizer, project.task_type.to_messages(record, description), max_length)
         if item is None:
             skipped += 1
         else:
             encoded.append(item)
+    return encoded, skipped
+
+
+def train(project: Project, run: RunFolder, settings: TrainSettings, student: StudentSettings, *,
+          seeds_only: bool = False, repeat: int = 0, progress: ProgressFn | None = None) -> TrainResult:
+    """Train one student (resuming from its last checkpoint) and write its adapter."""
+    out = run.model(seeds_only, repeat)
+    out.path.mkdir(parents=True, exist_ok=True)
+    seed = settings.seed + repeat
+    set_seed(seed)
+    folder = base_folder(student)
+    tokenizer = load_tokenizer(folder)
+    encoded, skipped = _encoded(tokenizer, project, training_records(run, seeds_only), settings.max_length)
     if len(encoded) < 2:
         raise GerminateError(f"{run.accepted}: only {len(encoded)} examples fit training.max_length "
                              f"{settings.max_length}; raise it")
@@ -142,107 +179,59 @@ def train(project: Project, run: RunFolder, settings: TrainSettings, *, seeds_on
     held = int(len(encoded) * settings.validation_split) if len(encoded) >= 10 else 0
     evaluation, training = encoded[:held], encoded[held:]
 
-    model = load_model(folder)
-    model = get_peft_model(model, LoraConfig(r=settings.lora_rank, lora_alpha=settings.lora_alpha,
-                                             lora_dropout=settings.lora_dropout,
-                                             target_modules=list(settings.target_modules), task_type="CAUSAL_LM"))
-    config_used = {"student": student_source(project.config), "student_folder": folder, "seeds_only": seeds_only,
-                   "repeat": repeat, "examples": len(training), "held_out": len(evaluation),
-                   "skipped_too_long": skipped, **attrs.asdict(settings), "seed": seed}
-    write_json(out / "train_config.json", config_used)
-
-    class Live(TrainerCallback):
-        """Progress with loss, tokens/s and ETA; a Ctrl-C asks for a checkpoint, then stops."""
-
-        def __init__(self) -> None:
-            self.start = time.monotonic()
-            self.tokens = 0
-            self.interrupted = False
-
-        def on_step_end(self, args, state, control, **kwargs):
-            if self.interrupted:
-                control.should_save = True
-                control.should_training_stop = True
-            if progress is not None:
-                elapsed = time.monotonic() - self.start
-                loss = next((h["loss"] for h in reversed(state.log_history) if "loss" in h), None)
-                progress(state.global_step, state.max_steps, loss, self.tokens / elapsed if elapsed else 0.0)
-
-    live = Live()
-    pad = tokenizer.pad_token_id
-    collator = Collator(pad)
+    model = get_peft_model(load_model(folder, student.dtype),
+                           LoraConfig(r=settings.lora_rank, lora_alpha=settings.lora_alpha,
+                                      lora_dropout=settings.lora_dropout,
+                                      target_modules=list(settings.target_modules), task_type="CAUSAL_LM"))
+    write_json(out.train_config, {"student": student.model, "student_folder": folder, "seeds_only": seeds_only,
+                                  "repeat": repeat, "examples": len(training), "held_out": len(evaluation),
+                                  "skipped_too_long": skipped, **settings.as_dict(), "seed": seed,
+                                  "dtype": student.dtype})
+    live = LiveProgress(progress)
+    collator = Collator(tokenizer.pad_token_id)
 
     def counting(features):
-        live.tokens += sum(len(f["input_ids"]) for f in features)
+        live.count(features)
         return collator(features)
 
     args = TrainingArguments(
-        output_dir=str(out / "checkpoints"), num_train_epochs=settings.epochs,
+        output_dir=str(out.checkpoints), num_train_epochs=settings.epochs,
         learning_rate=settings.learning_rate, per_device_train_batch_size=settings.batch_size,
         per_device_eval_batch_size=settings.batch_size, gradient_accumulation_steps=settings.gradient_accumulation,
         train_sampling_strategy="group_by_length", logging_steps=1, save_steps=settings.save_steps,
         save_total_limit=2, eval_strategy="epoch" if evaluation else "no", report_to=[], seed=seed,
-        data_seed=seed, disable_tqdm=True, remove_unused_columns=False, use_cpu=not _has_accelerator())
+        data_seed=seed, disable_tqdm=True, remove_unused_columns=False, use_cpu=not torch.cuda.is_available())
     trainer = AssistantLossTrainer(model=model, args=args, train_dataset=_Dataset(training),
                                    eval_dataset=_Dataset(evaluation) or None, data_collator=counting, callbacks=[live])
     trainer.remove_callback(PrinterCallback)  # our progress line shows the loss; no raw dicts
-    previous = signal.signal(signal.SIGINT, lambda *_: setattr(live, "interrupted", True))
+    previous = signal.signal(signal.SIGINT, live.interrupt)
     try:
-        resume = last_checkpoint(out / "checkpoints")
+        resume = last_checkpoint(out.checkpoints)
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     finally:
         signal.signal(signal.SIGINT, previous)
-    (out / "train_log.jsonl").write_text("".join(json.dumps(h) + "\n" for h in trainer.state.log_history))
+    out.train_log.write_text("".join(json.dumps(h) + "\n" for h in trainer.state.log_history))
     if live.interrupted:
         raise KeyboardInterrupt
-    model.save_pretrained(out / "adapter")
-    tokenizer.save_pretrained(out / "adapter")
-    result = {"model_dir": str(out), "adapter": str(out / "adapter"), "resumed_from": str(resume) if resume else None,
-              "steps": trainer.state.global_step, "examples": len(training), "held_out": len(evaluation),
-              "losses": [h["loss"] for h in trainer.state.log_history if "loss" in h],
-              "eval_losses": [h["eval_loss"] for h in trainer.state.log_history if "eval_loss" in h]}
+    model.save_pretrained(out.adapter)
+    tokenizer.save_pretrained(out.adapter)
+    result = TrainResult(model_dir=str(out.path), adapter=str(out.adapter), resumed_from=str(resume) if resume else None,
+                         steps=trainer.state.global_step, examples=len(training), held_out=len(evaluation),
+                         losses=[h["loss"] for h in trainer.state.log_history if "loss" in h],
+                         eval_losses=[h["eval_loss"] for h in trainer.state.log_history if "eval_loss" in h])
     if settings.merge:
-        result["merged"] = str(merge(out))
-    write_json(out / "train_result.json", result)
+        result.merged = str(merge(out))
+    write_json(out.train_result, result.as_dict())
     return result
 
 
-def merge(out: Path) -> Path:
+def merge(out: ModelFolder) -> Path:
     """Fold the adapter into the base weights: a plain HF model folder."""
-    config = json.loads((out / "train_config.json").read_text())
-    model = load_model(config["student_folder"], adapter=out / "adapter").merge_and_unload()
-    target = out / "merged"
-    model.save_pretrained(target)
-    load_tokenizer(config["student_folder"]).save_pretrained(target)
-    return target
-
-
-def _trainer_class():
-    from transformers import Trainer
-
-    class AssistantLoss(Trainer):
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            loss = assistant_loss(model, inputs)
-            return (loss, None) if return_outputs else loss
-
-        def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
-            import torch
-
-            inputs = self._prepare_inputs(inputs)
-            with torch.no_grad():
-                return assistant_loss(model, inputs).detach(), None, None
-
-    return AssistantLoss
-
-
-def AssistantLossTrainer(**kwargs: Any) -> Any:  # noqa: N802 - a factory standing in for the class
-    return _trainer_class()(**kwargs)
-
-
-def _has_accelerator() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
+    config = json.loads(out.train_config.read_text())
+    model = load_model(config["student_folder"], config.get("dtype"), adapter=out.adapter).merge_and_unload()
+    model.save_pretrained(out.merged)
+    load_tokenizer(config["student_folder"]).save_pretrained(out.merged)
+    return out.merged
 
 
 class _Dataset:
@@ -264,8 +253,6 @@ class _Dataset:
 def mean_loss(model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str,
               max_length: int = 1024) -> float:
     """Mean assistant-token loss of ``model`` over ``records`` (evaluation and tests)."""
-    import torch
-
     collator = Collator(tokenizer.pad_token_id)
     losses = []
     with torch.no_grad():

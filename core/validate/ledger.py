@@ -99,13 +99,3 @@ class Ledger:
         else:
             self.rejected.append(rejection_row(candidate, decision))
         return decision
-
-
-def summary_table(summary: dict[str, Any], title: str = "validation"):
-    from rich.table import Table
-
-    table = Table("validator", "rejected", "share", title=title)
-    for name, row in summary["rejected"].items():
-        table.add_row(name, str(row["count"]), f"{row['share']:.1%}")
-    table.add_row("[bold]accepted[/bold]", str(summary["accepted"]), f"{summary['accepted_share']:.1%}")
-    return table

@@ -1,0 +1,106 @@
+"""``germinate evaluate``, ``run`` and ``bench``: the stages chained, and their comparison table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from germinate.cli.root import EVAL_OPTIONS, cli, console, eval_overrides, parse_points, preset, project_argument, \
+    with_options
+from germinate.problems import GerminateError
+
+
+@cli.command("evaluate")
+@project_argument
+@with_options(EVAL_OPTIONS)
+@click.option("--no-train", is_flag=True, help="Fail instead of training a missing trained or seed student.")
+def evaluate_command(project: Path, run_name: str, quick: bool, points: str, repeats: int | None,
+                     k_shot: int | None, max_examples: int | None, no_train: bool) -> None:
+    """Score teacher (k-shot), trained, seed-only and base student on the test split; write a report.
+    Trained and seed students that are missing are trained first (unless --no-train)."""
+    from germinate import render
+    from germinate.evaluate.points import models_for
+    from germinate.pipeline import evaluate_stage, report_stage, train_stage
+    from germinate.project.load import load_project
+    from germinate.run_folder import RunFolder
+    from germinate.settings import resolve
+
+    chosen = parse_points(points)
+    loaded = load_project(project)
+    settings = resolve(loaded.config, preset(quick), eval_overrides(repeats, k_shot, max_examples))
+    run = RunFolder.of(project, run_name).ensure()
+    models = models_for(chosen, settings.evaluation.repeats)
+    out = console()
+    adapters = train_stage(loaded, run, settings, models, out, allow_training=not no_train)
+    result = evaluate_stage(loaded, run, settings, out, models=models, adapters=adapters)
+    render.evaluation(out, [result], report_stage(run, result))
+
+
+@cli.command("run")
+@project_argument
+@with_options(EVAL_OPTIONS)
+@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples (default 10,000; --quick 40).")
+@click.option("--max-cost", type=float, default=None, help="Stop teacher calls once this many USD are spent.")
+def run_command(project: Path, run_name: str, quick: bool, points: str, repeats: int | None, k_shot: int | None,
+                max_examples: int | None, n: int | None, max_cost: float | None) -> None:
+    """Everything: check, generate and validate, train, evaluate, report (resumes where it stopped)."""
+    from germinate import render
+    from germinate.pipeline import report_paths, run_pipeline
+    from germinate.project.load import load_project
+    from germinate.run_folder import RunFolder
+    from germinate.settings import resolve
+
+    chosen = parse_points(points)
+    loaded = load_project(project)
+    run = RunFolder.of(project, run_name)
+    settings = resolve(loaded.config, preset(quick),
+                       {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}})
+    out = console()
+    result = run_pipeline(loaded, run, settings, out, quick=quick, points=chosen, max_cost=max_cost)
+    if result is not None:
+        render.evaluation(out, [result], report_paths(run))
+
+
+@cli.command("bench")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=Path("bench-runs"),
+              show_default=True, help="Where projects built from datasets and the combined report go.")
+@with_options(EVAL_OPTIONS)
+@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples per project.")
+def bench_command(sources: tuple[Path, ...], workdir: Path, run_name: str, quick: bool, points: str,
+                  repeats: int | None, k_shot: int | None, max_examples: int | None, n: int | None) -> None:
+    """The whole pipeline over several projects (or benchmark dataset folders with task.json) and one
+    combined table. --quick fits a 2-core machine; the default is the paper's scale."""
+    from germinate import render
+    from germinate.evaluate.report import write_report
+    from germinate.pipeline import run_pipeline
+    from germinate.project.load import TASK_FILE, load_project
+    from germinate.project.scaffold import init_from
+    from germinate.run_folder import RunFolder
+    from germinate.settings import resolve
+
+    chosen = parse_points(points)
+    overrides = {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
+    out = console()
+    projects = []
+    for source in sources:  # check every project before spending time on the first
+        if (source / TASK_FILE).exists():
+            folder = source
+        else:
+            folder = workdir / source.name
+            if not (folder / TASK_FILE).exists():
+                init_from(source, folder)
+        loaded = load_project(folder)
+        if not loaded.test:
+            raise GerminateError(f"{folder / 'test.jsonl'}: bench compares models on a test split; add one")
+        projects.append((folder, loaded))
+    results = []
+    paths: dict[str, Path] = {}
+    for folder, loaded in projects:
+        settings = resolve(loaded.config, preset(quick), overrides)
+        result = run_pipeline(loaded, RunFolder.of(folder, run_name), settings, out, quick=quick, points=chosen)
+        assert result is not None  # every project was checked for a test split above
+        results.append(result)
+        paths = write_report(results, workdir, title="germinate bench" + (" --quick" if quick else ""))
+    render.evaluation(out, results, paths)

@@ -1,0 +1,92 @@
+"""The one place that prints stage results for people: ``generate``, ``train``, ``run`` and
+``bench`` all show a stage's result through these functions, so a summary looks the same
+wherever it appears."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from germinate.evaluate.harness import EvalResult
+    from germinate.generate.loop import GenerationResult
+    from germinate.student.train import TrainResult
+
+
+def validation_table(summary: dict[str, Any], title: str = "validation") -> Table:
+    """Rejections per validator and the accepted share (a tally's ``as_dict()``)."""
+    from rich.table import Table
+
+    table = Table("validator", "rejected", "share", title=title)
+    for name, row in summary["rejected"].items():
+        table.add_row(name, str(row["count"]), f"{row['share']:.1%}")
+    table.add_row("[bold]accepted[/bold]", str(summary["accepted"]), f"{summary['accepted_share']:.1%}")
+    return table
+
+
+def coverage_table(coverage: dict[str, Any]) -> Table:
+    from rich.table import Table
+
+    table = Table("property", "value", "accepted", "share", "posterior", title="coverage of accepted examples")
+    for name, values in coverage["properties"].items():
+        for value, row in values.items():
+            table.add_row(name, value, str(row["accepted"]), f"{row['share']:.1%}", f"{row['posterior']:.1%}")
+    return table
+
+
+def faults_line(faults: dict[str, int]) -> str:
+    return f"teacher faults (retried): {json.dumps(faults, sort_keys=True)}"
+
+
+def warn(console: Console, line: str) -> None:
+    """A line for the user's attention, on stderr (so output piped elsewhere still shows it)."""
+    from rich.console import Console
+
+    Console(stderr=True, no_color=console.no_color).print(line, style="yellow", soft_wrap=True, markup=False,
+                                                          highlight=False)
+
+
+def generation(console: Console, result: GenerationResult, *, where: Path | None = None) -> None:
+    """The validation table, teacher faults and why generation stopped early; for ``germinate
+    generate`` (``where``: its run folder) also coverage, cost and the count accepted."""
+    detail = where is not None
+    console.print(validation_table(result.validation, title=f"validation ({' -> '.join(result.order)})"))
+    if detail:
+        console.print(coverage_table(result.coverage))
+        if result.meter is not None:
+            console.print(result.meter.table())
+    if result.faults:
+        console.print(faults_line(result.faults), soft_wrap=True, markup=False, highlight=False)
+    if result.stopped:
+        warn(console, result.stopped)
+    if detail:
+        console.print(f"{result.accepted}/{result.target} accepted in {where}", soft_wrap=True, markup=False,
+                      highlight=False)
+
+
+def training(console: Console, result: TrainResult) -> None:
+    losses = result.losses
+    console.print(f"trained {result.examples} examples in {result.steps} steps"
+                  + (f" (resumed from {Path(result.resumed_from).name})" if result.resumed_from else "")
+                  + (f"; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else "")
+                  + (f"; held-out loss {result.eval_losses[-1]:.4f}" if result.eval_losses else ""),
+                  soft_wrap=True, markup=False, highlight=False)
+    console.print(f"adapter: {result.adapter}" + (f"\nmerged model: {result.merged}" if result.merged else ""),
+                  soft_wrap=True, markup=False, highlight=False)
+
+
+def evaluation(console: Console, results: list[EvalResult], paths: dict[str, Path]) -> None:
+    """The comparison table, then where the report and the per-example predictions are."""
+    from germinate.evaluate.report import table
+
+    for line in table(results):
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+    from germinate.run_folder import RunFolder
+
+    where = ", ".join(str(RunFolder(Path(r.run_dir)).predictions) for r in results)
+    console.print(f"report: {paths['md']} (also {paths['json'].name}, {paths['png'].name}); predictions: {where}",
+                  soft_wrap=True, markup=False, highlight=False)
