@@ -35,8 +35,10 @@ def main() -> None:
         seconds = median_seconds([sys.executable, "-m", "germinate", *cmd], args.repeat)
         result[f"{name}_s"] = round(seconds, 3)
         result[f"{name}_vs_bare"] = round(seconds / bare, 1)
-        print(f"germinate {' '.join(cmd):15s} {seconds * 1000:6.0f} ms  ({seconds / bare:.1f}x a bare `python -c pass`, "
-              f"{bare * 1000:.0f} ms)")
+        print(
+            f"germinate {' '.join(cmd):15s} {seconds * 1000:6.0f} ms  ({seconds / bare:.1f}x a bare `python -c pass`, "
+            f"{bare * 1000:.0f} ms)"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -70,17 +70,22 @@ def main() -> None:
     t_naive, slow = timed(naive, seeds, candidates[: args.naive_n])
     identical = fast_small == slow and full[: args.naive_n] == slow
     result = {
-        "dataset": names, "candidates": args.n, "accepted": sum(k for k, _ in full),
+        "dataset": names,
+        "candidates": args.n,
+        "accepted": sum(k for k, _ in full),
         "fast_seconds_all": round(t_full, 3),
-        "naive_n": args.naive_n, "naive_seconds": round(t_naive, 3), "fast_seconds_at_naive_n": round(t_fast_small, 3),
+        "naive_n": args.naive_n,
+        "naive_seconds": round(t_naive, 3),
+        "fast_seconds_at_naive_n": round(t_fast_small, 3),
         "speedup_at_naive_n": round(t_naive / t_fast_small, 1),
         "decisions_and_scores_identical": identical,
     }
     print(f"novelty filter, {args.n} candidates ({'+'.join(names)}), 20 seeds, growing anchors")
     print(f"  ours:  {t_full:8.2f} s for {args.n}  ({result['accepted']} accepted)")
     print(f"  naive: {t_naive:8.2f} s for {args.naive_n}; ours {t_fast_small:.2f} s for the same {args.naive_n}")
-    print(f"  speed-up at N={args.naive_n}: {result['speedup_at_naive_n']}x; "
-          f"decisions and scores identical: {identical}")
+    print(
+        f"  speed-up at N={args.naive_n}: {result['speedup_at_naive_n']}x; decisions and scores identical: {identical}"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from germinate.teachers.engine import Engine, EngineSettings
 from germinate.project.load import load_project
 from germinate.teachers.base import ChatRequest, Completion, TeacherClient
+from germinate.teachers.engine import Engine, EngineSettings
 from germinate.teachers.setup import make_engine
 from germinate.testing import SAMPLE_CONFIG, write_project
 
@@ -61,42 +61,70 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.2)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "teacher_engine.json")
     args = parser.parse_args()
-    requests = [ChatRequest([{"role": "user", "content": f"request {i}"}], {"max_tokens": 8}, sample=i)
-                for i in range(args.requests)]
-    server = subprocess.Popen([sys.executable, "-m", "germinate.testing.loopback", "--delay", str(args.delay)],
-                              stdout=subprocess.PIPE, text=True)
+    requests = [
+        ChatRequest([{"role": "user", "content": f"request {i}"}], {"max_tokens": 8}, sample=i)
+        for i in range(args.requests)
+    ]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "germinate.testing.loopback", "--delay", str(args.delay)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     port = int(server.stdout.readline())
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            project = load_project(write_project(Path(tmp) / "sdk", config={**SAMPLE_CONFIG, "teacher": {
-                "backend": "openai", "model": "bench", "base_url": f"http://127.0.0.1:{port}/v1",
-                "concurrency": args.concurrency}}))
+            project = load_project(
+                write_project(
+                    Path(tmp) / "sdk",
+                    config={
+                        **SAMPLE_CONFIG,
+                        "teacher": {
+                            "backend": "openai",
+                            "model": "bench",
+                            "base_url": f"http://127.0.0.1:{port}/v1",
+                            "concurrency": args.concurrency,
+                        },
+                    },
+                )
+            )
             sdk_wall, sdk_cpu = measure(make_engine(project), requests)
             null_project = load_project(write_project(Path(tmp) / "null"))
             from germinate.teachers.cache import Cache
 
-            null = Engine(SleepClient(args.delay), Cache.for_project(null_project.root),
-                          settings=EngineSettings(concurrency=args.concurrency))
+            null = Engine(
+                SleepClient(args.delay),
+                Cache.for_project(null_project.root),
+                settings=EngineSettings(concurrency=args.concurrency),
+            )
             null_wall, null_cpu = measure(null, requests)
     finally:
         server.terminate()
     bound = args.concurrency / args.delay
     result = {
-        "requests": args.requests, "concurrency": args.concurrency, "delay_s": args.delay,
-        "bound_rps": bound, "sdk_rps": round(args.requests / sdk_wall, 1),
+        "requests": args.requests,
+        "concurrency": args.concurrency,
+        "delay_s": args.delay,
+        "bound_rps": bound,
+        "sdk_rps": round(args.requests / sdk_wall, 1),
         "fraction_of_bound": round(args.requests / sdk_wall / bound, 3),
         "client_cpu_ms_per_request": round(1000 * sdk_cpu / args.requests, 3),
         "engine_cpu_ms_per_request": round(1000 * null_cpu / args.requests, 3),
         "engine_share_of_client_cpu": round(null_cpu / sdk_cpu, 3),
         "null_fraction_of_bound": round(args.requests / null_wall / bound, 3),
     }
-    print(f"teacher engine: {args.requests} requests, concurrency {args.concurrency}, server delay {args.delay * 1000:.0f} ms "
-          f"(bound {bound:.0f} req/s)")
-    print(f"  openai SDK over HTTP: {result['sdk_rps']} req/s = {result['fraction_of_bound']:.2f} of the bound; "
-          f"client CPU {result['client_cpu_ms_per_request']} ms/request")
-    print(f"  engine alone (sleeping client): {result['null_fraction_of_bound']:.2f} of the bound; "
-          f"{result['engine_cpu_ms_per_request']} ms CPU/request = {result['engine_share_of_client_cpu']:.1%} "
-          f"of the client's CPU per request")
+    print(
+        f"teacher engine: {args.requests} requests, concurrency {args.concurrency}, server delay {args.delay * 1000:.0f} ms "
+        f"(bound {bound:.0f} req/s)"
+    )
+    print(
+        f"  openai SDK over HTTP: {result['sdk_rps']} req/s = {result['fraction_of_bound']:.2f} of the bound; "
+        f"client CPU {result['client_cpu_ms_per_request']} ms/request"
+    )
+    print(
+        f"  engine alone (sleeping client): {result['null_fraction_of_bound']:.2f} of the bound; "
+        f"{result['engine_cpu_ms_per_request']} ms CPU/request = {result['engine_share_of_client_cpu']:.1%} "
+        f"of the client's CPU per request"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -32,8 +32,14 @@ def examples(n: int) -> list[list[dict]]:
     pool = []
     for name in ("trec", "banking77", "ecommerce"):
         pool += [r for r in rows(name, "test")[: n // 3 + 1]]
-    return [[{"role": "system", "content": "Classify the text."}, {"role": "user", "content": r["input"]},
-             {"role": "assistant", "content": r["output"]}] for r in pool[:n]]
+    return [
+        [
+            {"role": "system", "content": "Classify the text."},
+            {"role": "user", "content": r["input"]},
+            {"role": "assistant", "content": r["output"]},
+        ]
+        for r in pool[:n]
+    ]
 
 
 def _status(field: str) -> float:
@@ -52,11 +58,11 @@ def _peak_mb() -> float:
 
 
 def run(mode: str, n: int, max_length: int) -> dict:
+    from peft import LoraConfig, get_peft_model
     from transformers import Trainer, TrainingArguments, set_seed
 
     from germinate.student.load import hf_folder, load_model, load_tokenizer
     from germinate.student.train import IGNORE, AssistantLossTrainer, Collator, _Dataset, encode
-    from peft import LoraConfig, get_peft_model
 
     set_seed(0)
     folder = hf_folder("smollm2-135m")
@@ -66,29 +72,53 @@ def run(mode: str, n: int, max_length: int) -> dict:
     if mode == "baseline":
         width = max(len(i["input_ids"]) for i in items)
         pad = tokenizer.pad_token_id
-        items = [{"input_ids": i["input_ids"] + [pad] * (width - len(i["input_ids"])),
-                  "labels": i["input_ids"] + [IGNORE] * (width - len(i["input_ids"]))} for i in items]
+        items = [
+            {
+                "input_ids": i["input_ids"] + [pad] * (width - len(i["input_ids"])),
+                "labels": i["input_ids"] + [IGNORE] * (width - len(i["input_ids"])),
+            }
+            for i in items
+        ]
         sampling = "random"
     else:
         sampling = "group_by_length"
-    model = get_peft_model(load_model(folder), LoraConfig(r=64, lora_alpha=64, target_modules=["q_proj", "v_proj"],
-                                                          task_type="CAUSAL_LM"))
-    args = TrainingArguments(output_dir="/tmp/germinate-bench-train", num_train_epochs=1, per_device_train_batch_size=8,
-                             learning_rate=5e-5, train_sampling_strategy=sampling, report_to=[], save_strategy="no",
-                             disable_tqdm=True, remove_unused_columns=False, use_cpu=True, logging_strategy="no")
+    model = get_peft_model(
+        load_model(folder), LoraConfig(r=64, lora_alpha=64, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM")
+    )
+    args = TrainingArguments(
+        output_dir="/tmp/germinate-bench-train",
+        num_train_epochs=1,
+        per_device_train_batch_size=8,
+        learning_rate=5e-5,
+        train_sampling_strategy=sampling,
+        report_to=[],
+        save_strategy="no",
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        use_cpu=True,
+        logging_strategy="no",
+    )
     make = Trainer if mode == "baseline" else AssistantLossTrainer
-    trainer = make(model=model, args=args, train_dataset=_Dataset(items), data_collator=Collator(tokenizer.pad_token_id))
+    trainer = make(
+        model=model, args=args, train_dataset=_Dataset(items), data_collator=Collator(tokenizer.pad_token_id)
+    )
     before = _rss_mb()
     Path("/proc/self/clear_refs").write_text("5")  # reset the peak so it measures training alone
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
     processed = sum(len(i["input_ids"]) for i in items) if mode == "baseline" else None
-    return {"mode": mode, "examples": len(items), "useful_tokens": useful, "seconds": round(seconds, 2),
-            "useful_tokens_per_s": round(useful / seconds, 1),
-            "rss_before_training_mb": round(before, 1), "peak_rss_training_mb": round(_peak_mb(), 1),
-            "peak_growth_mb": round(_peak_mb() - before, 1),
-            "padded_tokens_processed": processed}
+    return {
+        "mode": mode,
+        "examples": len(items),
+        "useful_tokens": useful,
+        "seconds": round(seconds, 2),
+        "useful_tokens_per_s": round(useful / seconds, 1),
+        "rss_before_training_mb": round(before, 1),
+        "peak_rss_training_mb": round(_peak_mb(), 1),
+        "peak_growth_mb": round(_peak_mb() - before, 1),
+        "padded_tokens_processed": processed,
+    }
 
 
 def main() -> None:
@@ -103,8 +133,21 @@ def main() -> None:
         return
     results = {}
     for mode in ("baseline", "ours"):
-        out = subprocess.run([sys.executable, __file__, "--mode", mode, "--examples", str(args.examples),
-                              "--max-length", str(args.max_length)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--mode",
+                mode,
+                "--examples",
+                str(args.examples),
+                "--max-length",
+                str(args.max_length),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
     ours, base = results["ours"], results["baseline"]
     results["speedup_useful_tokens_per_s"] = round(ours["useful_tokens_per_s"] / base["useful_tokens_per_s"], 2)
@@ -112,10 +155,14 @@ def main() -> None:
     results["peak_growth_ratio"] = round(ours["peak_growth_mb"] / base["peak_growth_mb"], 3)
     print(f"LoRA training, SmolLM2-135M, {ours['examples']} variable-length examples, batch 8, 1 epoch")
     for row in (base, ours):
-        print(f"  {row['mode']:8s} {row['useful_tokens_per_s']:8.1f} useful tok/s  {row['seconds']:7.1f} s  "
-              f"peak RSS while training {row['peak_rss_training_mb']:.0f} MB (+{row['peak_growth_mb']:.0f} MB over the loaded model)")
-    print(f"  ours / baseline: {results['speedup_useful_tokens_per_s']}x useful tokens/s, "
-          f"{results['peak_memory_ratio']}x peak memory ({results['peak_growth_ratio']}x the growth)")
+        print(
+            f"  {row['mode']:8s} {row['useful_tokens_per_s']:8.1f} useful tok/s  {row['seconds']:7.1f} s  "
+            f"peak RSS while training {row['peak_rss_training_mb']:.0f} MB (+{row['peak_growth_mb']:.0f} MB over the loaded model)"
+        )
+    print(
+        f"  ours / baseline: {results['speedup_useful_tokens_per_s']}x useful tokens/s, "
+        f"{results['peak_memory_ratio']}x peak memory ({results['peak_growth_ratio']}x the growth)"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
 

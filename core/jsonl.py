@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import attrs
 
@@ -48,8 +49,7 @@ def read_jsonl(path: Path, display: str) -> tuple[list[Record], list[Problem]]:
             problems.append(Problem(display, number, "json", f"{exc.msg} (column {exc.colno})"))
             continue
         if not isinstance(value, dict):
-            problems.append(Problem(display, number, None,
-                                    f"expected a JSON object, got {type(value).__name__}"))
+            problems.append(Problem(display, number, None, f"expected a JSON object, got {type(value).__name__}"))
             continue
         records.append(Record(value, number))
     return records, problems

@@ -30,8 +30,15 @@ if TYPE_CHECKING:
     from germinate.student.train import TrainResult
 
 
-def generate_stage(project: Project, run: RunFolder, settings: GenerationSettings, console: Console, *,
-                   max_cost: float | None = None, use_cache: bool = True) -> GenerationResult:
+def generate_stage(
+    project: Project,
+    run: RunFolder,
+    settings: GenerationSettings,
+    console: Console,
+    *,
+    max_cost: float | None = None,
+    use_cache: bool = True,
+) -> GenerationResult:
     """Generate and validate until ``settings.n`` examples are accepted, under a live bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -40,18 +47,26 @@ def generate_stage(project: Project, run: RunFolder, settings: GenerationSetting
 
     run.ensure()  # an unwritable run folder fails here, before the teacher is started
     engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
-    columns = (TextColumn("[bold]generate"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold]generate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+    )
     try:
         with Progress(*columns, console=console) as progress:
             bar = progress.add_task("generate", total=settings.n, info="")
 
             def on_accept(accepted: int, candidates: int) -> None:
                 stats = engine.stats
-                progress.update(bar, completed=accepted,
-                                info=f"{candidates} candidates · teacher {stats.done} done, {stats.cached} cached, "
-                                     f"{stats.failed} failed · {engine.meter.total_tokens:,} tok · "
-                                     f"${engine.meter.total_cost:.4f}")
+                progress.update(
+                    bar,
+                    completed=accepted,
+                    info=f"{candidates} candidates · teacher {stats.done} done, {stats.cached} cached, "
+                    f"{stats.failed} failed · {engine.meter.total_tokens:,} tok · "
+                    f"${engine.meter.total_cost:.4f}",
+                )
 
             result = run_generation(project, engine, settings, run, on_accept=on_accept)
     finally:
@@ -60,16 +75,30 @@ def generate_stage(project: Project, run: RunFolder, settings: GenerationSetting
     return result
 
 
-def train_one(project: Project, run: RunFolder, settings: TrainSettings, student: StudentSettings,
-              console: Console, *, seeds_only: bool = False, repeat: int = 0, label: str = "train") -> TrainResult:
+def train_one(
+    project: Project,
+    run: RunFolder,
+    settings: TrainSettings,
+    student: StudentSettings,
+    console: Console,
+    *,
+    seeds_only: bool = False,
+    repeat: int = 0,
+    label: str = "train",
+) -> TrainResult:
     """One training run (resuming from its last checkpoint) under a live bar: step, loss,
     tokens/s, time left."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from germinate.student.train import train
 
-    columns = (TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("step {task.completed}/{task.total}"),
-               TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+    columns = (
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        TextColumn("step {task.completed}/{task.total}"),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         bar = progress.add_task("train", total=None, info="loading the student")
 
@@ -80,8 +109,15 @@ def train_one(project: Project, run: RunFolder, settings: TrainSettings, student
         return train(project, run, settings, student, seeds_only=seeds_only, repeat=repeat, progress=update)
 
 
-def train_stage(project: Project, run: RunFolder, settings: RunSettings, models: list[Model], console: Console,
-                *, allow_training: bool = True) -> dict[Model, Path]:
+def train_stage(
+    project: Project,
+    run: RunFolder,
+    settings: RunSettings,
+    models: list[Model],
+    console: Console,
+    *,
+    allow_training: bool = True,
+) -> dict[Model, Path]:
     """The adapter of every trained model in ``models``, training those missing or unfinished
     first (or, without ``allow_training``, refusing)."""
     adapters: dict[Model, Path] = {}
@@ -91,16 +127,33 @@ def train_stage(project: Project, run: RunFolder, settings: RunSettings, models:
         folder = run.model(model.seeds_only, model.repeat)
         if not folder.trained:
             if not allow_training:
-                raise GerminateError(f"{folder.path}: not trained; run `germinate train"
-                                     f"{' --seeds-only' if model.seeds_only else ''}` or drop --no-train")
-            train_one(project, run, settings.training, settings.student, console, seeds_only=model.seeds_only,
-                      repeat=model.repeat, label=f"train {model.name}")
+                raise GerminateError(
+                    f"{folder.path}: not trained; run `germinate train"
+                    f"{' --seeds-only' if model.seeds_only else ''}` or drop --no-train"
+                )
+            train_one(
+                project,
+                run,
+                settings.training,
+                settings.student,
+                console,
+                seeds_only=model.seeds_only,
+                repeat=model.repeat,
+                label=f"train {model.name}",
+            )
         adapters[model] = folder.adapter
     return adapters
 
 
-def evaluate_stage(project: Project, run: RunFolder, settings: RunSettings, console: Console, *,
-                   models: list[Model], adapters: dict[Model, Path]) -> EvalResult:
+def evaluate_stage(
+    project: Project,
+    run: RunFolder,
+    settings: RunSettings,
+    console: Console,
+    *,
+    models: list[Model],
+    adapters: dict[Model, Path],
+) -> EvalResult:
     """Score ``models`` on the test split: the teacher k-shot, the given adapters, the base student."""
     from germinate.evaluate.harness import evaluate
     from germinate.teachers.setup import make_engine
@@ -114,15 +167,26 @@ def evaluate_stage(project: Project, run: RunFolder, settings: RunSettings, cons
         override = judge_backend if role == "judge" else None
         key = "judge" if override else "teacher"
         if key not in engines:
-            engines[key] = make_engine(project, override=override, replace="backend" in (override or {}),
-                                       where=("evaluation", "judge") if override else ("teacher",))
+            engines[key] = make_engine(
+                project,
+                override=override,
+                replace="backend" in (override or {}),
+                where=("evaluation", "judge") if override else ("teacher",),
+            )
         return engines[key]
 
     try:
-        result = evaluate(project, run, settings.evaluation, settings.student, models=models, adapters=adapters,
-                          teacher_engine=engine("teacher") if any(m.point == "teacher" for m in models) else None,
-                          judge=lambda: engine("judge"),
-                          progress=lambda message: console.print(f"[dim]evaluate:[/] {message}"))
+        result = evaluate(
+            project,
+            run,
+            settings.evaluation,
+            settings.student,
+            models=models,
+            adapters=adapters,
+            teacher_engine=engine("teacher") if any(m.point == "teacher" for m in models) else None,
+            judge=lambda: engine("judge"),
+            progress=lambda message: console.print(f"[dim]evaluate:[/] {message}"),
+        )
     finally:
         for made in engines.values():
             made.close()
@@ -153,9 +217,16 @@ class PipelineLog:
         return {name: stage["seconds"] for name, stage in self.data["stages"].items()}
 
 
-def run_pipeline(project: Project, run: RunFolder, settings: RunSettings, console: Console, *,
-                 quick: bool = False, points: tuple[str, ...] = POINTS,
-                 max_cost: float | None = None) -> EvalResult | None:
+def run_pipeline(
+    project: Project,
+    run: RunFolder,
+    settings: RunSettings,
+    console: Console,
+    *,
+    quick: bool = False,
+    points: tuple[str, ...] = POINTS,
+    max_cost: float | None = None,
+) -> EvalResult | None:
     """Every stage for one project, in order; None when the project has no test split to
     evaluate on (the trained student is still delivered)."""
     run.ensure()
@@ -165,8 +236,14 @@ def run_pipeline(project: Project, run: RunFolder, settings: RunSettings, consol
     console.rule(f"[bold]{project.name}: generate")
     generated = generate_stage(project, run, settings.generation, console, max_cost=max_cost)
     render.generation(console, generated)
-    log.done("generate", started, accepted=generated.accepted, target=generated.target, faults=generated.faults,
-             cost_usd=round(generated.meter.total_cost, 4))
+    log.done(
+        "generate",
+        started,
+        accepted=generated.accepted,
+        target=generated.target,
+        faults=generated.faults,
+        cost_usd=round(generated.meter.total_cost, 4),
+    )
 
     # nothing to measure against: still deliver the model, and say how to get the comparison
     models = models_for(points, settings.evaluation.repeats) if project.test else [Model("trained")]
@@ -175,8 +252,12 @@ def run_pipeline(project: Project, run: RunFolder, settings: RunSettings, consol
     adapters = train_stage(project, run, settings, models, console)
     log.done("train", started, models=len(adapters))
     if not project.test:
-        console.print(f"no test.jsonl in {project.root}: evaluation skipped; add a test split and rerun "
-                      f"to compare teacher, trained, seed and base student", soft_wrap=True, markup=False)
+        console.print(
+            f"no test.jsonl in {project.root}: evaluation skipped; add a test split and rerun "
+            f"to compare teacher, trained, seed and base student",
+            soft_wrap=True,
+            markup=False,
+        )
         console.print(f"adapter: {adapters[Model('trained')]}", soft_wrap=True, markup=False, highlight=False)
         return None
 
@@ -184,12 +265,15 @@ def run_pipeline(project: Project, run: RunFolder, settings: RunSettings, consol
     console.rule(f"[bold]{project.name}: evaluate")
     result = evaluate_stage(project, run, settings, console, models=models, adapters=adapters)
     log.done("evaluate", started)
-    result.pipeline = {"synthetic accepted": generated.accepted, "seeds": len(project.seeds), "quick": quick,
-                       "seconds": log.seconds}
+    result.pipeline = {
+        "synthetic accepted": generated.accepted,
+        "seeds": len(project.seeds),
+        "quick": quick,
+        "seconds": log.seconds,
+    }
     report_stage(run, result)
     return result
 
 
 def report_paths(run: RunFolder) -> dict[str, Path]:
     return {kind: report_path(run.path, kind) for kind in ("md", "json", "png")}
-

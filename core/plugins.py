@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 import pluggy
@@ -66,7 +67,8 @@ class Plugins:
         if self.tracing:
             self.pm.add_hookcall_monitoring(
                 lambda name, impls, kwargs: _trace(
-                    f"call {name}({', '.join(kwargs)}) -> {[i.plugin_name for i in impls]}"),
+                    f"call {name}({', '.join(kwargs)}) -> {[i.plugin_name for i in impls]}"
+                ),
                 lambda outcome, name, impls, kwargs: _trace(f"  {name} returned {outcome.get_result()!r}"),
             )
         #: one line per plugin that could not be loaded or failed while registering
@@ -90,14 +92,11 @@ class Plugins:
             try:
                 module = ep.load()
             except Exception as exc:  # a broken plugin must not take the CLI down with it
-                self.failures.append(f"plugin {ep.name!r} ({dist}) failed to import: "
-                                     f"{type(exc).__name__}: {exc}")
+                self.failures.append(f"plugin {ep.name!r} ({dist}) failed to import: {type(exc).__name__}: {exc}")
                 continue
-            self.add(module, ep.name, distribution=dist,
-                     version=ep.dist.version if ep.dist else None)
+            self.add(module, ep.name, distribution=dist, version=ep.dist.version if ep.dist else None)
 
-    def add(self, plugin: Any, name: str, distribution: str | None = None,
-            version: str | None = None) -> None:
+    def add(self, plugin: Any, name: str, distribution: str | None = None, version: str | None = None) -> None:
         """Register a plugin object; a hook implementation that matches no hook spec fails fast."""
         self.pm.register(plugin, name=name)
         try:
@@ -128,8 +127,7 @@ class Plugins:
             try:
                 impl.function(**args)
             except Exception as exc:
-                self.failures.append(f"plugin {impl.plugin_name!r} failed in {hook}: "
-                                     f"{type(exc).__name__}: {exc}")
+                self.failures.append(f"plugin {impl.plugin_name!r} failed in {hook}: {type(exc).__name__}: {exc}")
 
     def _collect(self) -> dict[str, dict[str, Registered]]:
         if self._registered is not None:
@@ -149,8 +147,10 @@ class Plugins:
             if not isinstance(name, str) or not name:
                 raise TypeError(f"registered {type(obj).__name__} has no name")
             if name in into:
-                self.failures.append(f"plugin {plugin!r} registers {kind[:-1].replace('_', ' ')} "
-                                     f"{name!r}, already provided by {into[name].plugin!r}; ignored")
+                self.failures.append(
+                    f"plugin {plugin!r} registers {kind[:-1].replace('_', ' ')} "
+                    f"{name!r}, already provided by {into[name].plugin!r}; ignored"
+                )
                 return
             into[name] = Registered(obj, plugin)
             if plugin in self.info:
@@ -161,8 +161,7 @@ class Plugins:
         try:
             impl.function(register)
         except Exception as exc:
-            self.failures.append(f"plugin {plugin!r} failed in register_{kind}: "
-                                 f"{type(exc).__name__}: {exc}")
+            self.failures.append(f"plugin {plugin!r} failed in register_{kind}: {type(exc).__name__}: {exc}")
 
     def registered(self, kind: str) -> dict[str, Any]:
         return {name: r.obj for name, r in self._collect()[kind].items()}

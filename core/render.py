@@ -46,8 +46,9 @@ def warn(console: Console, line: str) -> None:
     """A line for the user's attention, on stderr (so output piped elsewhere still shows it)."""
     from rich.console import Console
 
-    Console(stderr=True, no_color=console.no_color).print(line, style="yellow", soft_wrap=True, markup=False,
-                                                          highlight=False)
+    Console(stderr=True, no_color=console.no_color).print(
+        line, style="yellow", soft_wrap=True, markup=False, highlight=False
+    )
 
 
 def generation(console: Console, result: GenerationResult, *, where: Path | None = None) -> None:
@@ -64,19 +65,28 @@ def generation(console: Console, result: GenerationResult, *, where: Path | None
     if result.stopped:
         warn(console, result.stopped)
     if detail:
-        console.print(f"{result.accepted}/{result.target} accepted in {where}", soft_wrap=True, markup=False,
-                      highlight=False)
+        console.print(
+            f"{result.accepted}/{result.target} accepted in {where}", soft_wrap=True, markup=False, highlight=False
+        )
 
 
 def training(console: Console, result: TrainResult) -> None:
     losses = result.losses
-    console.print(f"trained {result.examples} examples in {result.steps} steps"
-                  + (f" (resumed from {Path(result.resumed_from).name})" if result.resumed_from else "")
-                  + (f"; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else "")
-                  + (f"; held-out loss {result.eval_losses[-1]:.4f}" if result.eval_losses else ""),
-                  soft_wrap=True, markup=False, highlight=False)
-    console.print(f"adapter: {result.adapter}" + (f"\nmerged model: {result.merged}" if result.merged else ""),
-                  soft_wrap=True, markup=False, highlight=False)
+    console.print(
+        f"trained {result.examples} examples in {result.steps} steps"
+        + (f" (resumed from {Path(result.resumed_from).name})" if result.resumed_from else "")
+        + (f"; loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else "")
+        + (f"; held-out loss {result.eval_losses[-1]:.4f}" if result.eval_losses else ""),
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    console.print(
+        f"adapter: {result.adapter}" + (f"\nmerged model: {result.merged}" if result.merged else ""),
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
 
 
 def evaluation(console: Console, results: list[EvalResult], paths: dict[str, Path]) -> None:
@@ -88,5 +98,9 @@ def evaluation(console: Console, results: list[EvalResult], paths: dict[str, Pat
     from germinate.run_folder import RunFolder
 
     where = ", ".join(str(RunFolder(Path(r.run_dir)).predictions) for r in results)
-    console.print(f"report: {paths['md']} (also {paths['json'].name}, {paths['png'].name}); predictions: {where}",
-                  soft_wrap=True, markup=False, highlight=False)
+    console.print(
+        f"report: {paths['md']} (also {paths['json'].name}, {paths['png'].name}); predictions: {where}",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )

@@ -38,9 +38,15 @@ _RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 def check_run_name(name: str) -> str:
     """A run name is one plain folder name: no separators, no '..', nothing hidden."""
     if not _RUN_NAME.fullmatch(name) or ".." in name:
-        raise GerminateError(Problem("--run", None, None,
-                                     f"{name!r} is not a run name: use letters, digits, '.', '_' and '-' "
-                                     f"(at most 100, starting with a letter or digit)"))
+        raise GerminateError(
+            Problem(
+                "--run",
+                None,
+                None,
+                f"{name!r} is not a run name: use letters, digits, '.', '_' and '-' "
+                f"(at most 100, starting with a letter or digit)",
+            )
+        )
     return name
 
 
@@ -97,7 +103,7 @@ class RunFolder:
     path: Path
 
     @classmethod
-    def of(cls, project_root: Path, name: str = DEFAULT_RUN) -> "RunFolder":
+    def of(cls, project_root: Path, name: str = DEFAULT_RUN) -> RunFolder:
         return cls(Path(project_root) / "runs" / check_run_name(name))
 
     # -- generation and validation -----------------------------------------------------------
@@ -163,7 +169,7 @@ class RunFolder:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def ensure(self) -> "RunFolder":
+    def ensure(self) -> RunFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         return self
 

@@ -10,7 +10,8 @@ CLI reads the presets at start-up.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 
@@ -50,16 +51,28 @@ class Settings:
 class StudentSettings(Settings):
     section: ClassVar[str] = "student"
 
-    model: str = setting("smollm2-135m", schema={"type": "string", "minLength": 1},
-                         help="an embedded model name, a GGUF file, a Hugging Face folder or a hub id")
-    gguf_file: str | None = setting(None, schema={"type": "string", "minLength": 1},
-                                    help="the GGUF file to load when model is a folder holding GGUF files")
-    dtype: str | None = setting(None, schema={"enum": ["float32", "bfloat16", "float16"]},
-                                help="weights' type for training and inference (default float32)")
-    max_length: int | None = setting(None, schema=_POSITIVE_INT,
-                                     help="longest prompt, in tokens, the student is given at inference; "
-                                          "longer prompts lose their oldest turns first (default: the model's "
-                                          "context less the answer budget)")
+    model: str = setting(
+        "smollm2-135m",
+        schema={"type": "string", "minLength": 1},
+        help="an embedded model name, a GGUF file, a Hugging Face folder or a hub id",
+    )
+    gguf_file: str | None = setting(
+        None,
+        schema={"type": "string", "minLength": 1},
+        help="the GGUF file to load when model is a folder holding GGUF files",
+    )
+    dtype: str | None = setting(
+        None,
+        schema={"enum": ["float32", "bfloat16", "float16"]},
+        help="weights' type for training and inference (default float32)",
+    )
+    max_length: int | None = setting(
+        None,
+        schema=_POSITIVE_INT,
+        help="longest prompt, in tokens, the student is given at inference; "
+        "longer prompts lose their oldest turns first (default: the model's "
+        "context less the answer budget)",
+    )
 
 
 @attrs.define
@@ -70,18 +83,25 @@ class GenerationSettings(Settings):
     batch_size: int = setting(16, schema=_POSITIVE_INT, help="examples per batch of teacher calls")
     seed: int = setting(0, schema={"type": "integer"}, help="random seed of θ samples and shown seeds")
     seeds_per_prompt: int = setting(4, schema=_POSITIVE_INT, help="seed examples shown in one prompt")
-    max_attempts: int | None = setting(None, schema=_POSITIVE_INT,
-                                       help="candidates to try at most (default max(50, 10 n))")
+    max_attempts: int | None = setting(
+        None, schema=_POSITIVE_INT, help="candidates to try at most (default max(50, 10 n))"
+    )
     temperature: float = setting(0.8, schema={"type": "number", "minimum": 0})
     max_tokens: int = setting(384, schema=_POSITIVE_INT, help="longest teacher reply, in tokens")
     properties: tuple[str, ...] | None = setting(
-        None, schema={"type": "array", "items": {"type": "string"}, "uniqueItems": True},
-        help="latent properties to vary (default: complexity, plus the task's own)")
+        None,
+        schema={"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        help="latent properties to vary (default: complexity, plus the task's own)",
+    )
     prior: float = setting(1.0, schema=_POSITIVE, help="Dirichlet pseudo-count per property value")
-    chunk_chars: int = setting(1500, schema=_POSITIVE_INT,
-                               help="size of the context/ passages shown to the teacher, in characters")
-    prompts: dict[str, str] = setting(schema={"type": "object", "additionalProperties": {"type": "string"}},
-                                      factory=dict, help="prompt templates by name, replacing the task type's")
+    chunk_chars: int = setting(
+        1500, schema=_POSITIVE_INT, help="size of the context/ passages shown to the teacher, in characters"
+    )
+    prompts: dict[str, str] = setting(
+        schema={"type": "object", "additionalProperties": {"type": "string"}},
+        factory=dict,
+        help="prompt templates by name, replacing the task type's",
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.properties is not None:
@@ -103,8 +123,9 @@ class TrainSettings(Settings):
     lora_rank: int = setting(64, schema=_POSITIVE_INT)
     lora_alpha: float = setting(64, schema=_POSITIVE)
     lora_dropout: float = setting(0.05, schema=_PROBABILITY)
-    target_modules: list[str] = setting(schema={"type": "array", "items": {"type": "string"}, "minItems": 1},
-                                        factory=lambda: ["q_proj", "v_proj"])
+    target_modules: list[str] = setting(
+        schema={"type": "array", "items": {"type": "string"}, "minItems": 1}, factory=lambda: ["q_proj", "v_proj"]
+    )
     batch_size: int = setting(8, schema=_POSITIVE_INT)
     gradient_accumulation: int = setting(1, schema=_POSITIVE_INT)
     max_length: int = setting(1024, schema=_POSITIVE_INT, help="longer training examples are left out")
@@ -120,17 +141,20 @@ class EvalSettings(Settings):
 
     k_shot: int = setting(5, schema={"type": "integer", "minimum": 0}, help="seed examples in the teacher's prompt")
     repeats: int = setting(3, schema=_POSITIVE_INT, help="training runs per trained point")
-    max_examples: int | None = setting(None, schema=_POSITIVE_INT,
-                                       help="a fixed random subset of the test split (default: all of it)")
+    max_examples: int | None = setting(
+        None, schema=_POSITIVE_INT, help="a fixed random subset of the test split (default: all of it)"
+    )
     max_new_tokens: int = setting(256, schema=_POSITIVE_INT)
     batch_size: int = setting(8, schema=_POSITIVE_INT)
     seed: int = setting(0, schema={"type": "integer"})
     judge: dict[str, Any] = setting(
-        schema={"type": "object",
-                "properties": {"prompt": {"type": "string", "minLength": 1},
-                               "backend": {"type": "string", "minLength": 1}}},
-        factory=dict, help="the judge model (teacher settings: backend, model...; default: the teacher) "
-                           "and optionally its prompt")
+        schema={
+            "type": "object",
+            "properties": {"prompt": {"type": "string", "minLength": 1}, "backend": {"type": "string", "minLength": 1}},
+        },
+        factory=dict,
+        help="the judge model (teacher settings: backend, model...; default: the teacher) and optionally its prompt",
+    )
 
     @property
     def judge_backend(self) -> dict[str, Any] | None:
@@ -144,8 +168,11 @@ SECTIONS: tuple[type[Settings], ...] = (StudentSettings, GenerationSettings, Tra
 
 def section_schema(cls: type[Settings]) -> dict[str, Any]:
     """task.yaml's JSON Schema for one settings section, built from the fields' metadata."""
-    return {"type": "object", "additionalProperties": False,
-            "properties": {a.name: a.metadata["schema"] for a in attrs.fields(cls)}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {a.name: a.metadata["schema"] for a in attrs.fields(cls)},
+    }
 
 
 #: a preset that fits a 2-core machine in minutes per project; every value is printed in the report
@@ -168,16 +195,19 @@ class RunSettings:
     evaluation: EvalSettings
 
 
-def resolve(config: Mapping[str, Any], preset: str | None = None,
-            overrides: Mapping[str, Mapping[str, Any]] | None = None) -> RunSettings:
+def resolve(
+    config: Mapping[str, Any], preset: str | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None
+) -> RunSettings:
     """task.yaml (``config``), then the preset, then the command line (``overrides``; None values
     are options not given)."""
     chosen = PRESETS[preset] if preset else {}
 
     def build(cls: type[Settings]) -> Any:
         given = config.get(cls.section)
-        values = {**chosen.get(cls.section, {}),
-                  **{k: v for k, v in ((overrides or {}).get(cls.section) or {}).items() if v is not None}}
+        values = {
+            **chosen.get(cls.section, {}),
+            **{k: v for k, v in ((overrides or {}).get(cls.section) or {}).items() if v is not None},
+        }
         return cls.from_config(given if isinstance(given, Mapping) else {}, **values)
 
     return RunSettings(*(build(cls) for cls in SECTIONS))

@@ -25,8 +25,9 @@ def datasets() -> Path:
 def germinate(*args, env=None, cwd=None, check=None, timeout=600) -> subprocess.CompletedProcess:
     """Run the real CLI in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
-    result = subprocess.run(GERMINATE + [str(a) for a in args], capture_output=True, text=True,
-                            env=full_env, cwd=cwd, timeout=timeout)
+    result = subprocess.run(
+        GERMINATE + [str(a) for a in args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout
+    )
     if check is not None:
         assert result.returncode == check, (result.stdout, result.stderr)
     return result

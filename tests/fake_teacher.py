@@ -8,8 +8,32 @@ import re
 
 from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 
-WORDS = ("river mountain quantum ledger violin harbor pepper comet saddle lantern orbit meadow cipher "
-         "glacier tundra marble falcon prism sonnet canyon ember thistle beacon quarry").split()
+WORDS = [
+    "river",
+    "mountain",
+    "quantum",
+    "ledger",
+    "violin",
+    "harbor",
+    "pepper",
+    "comet",
+    "saddle",
+    "lantern",
+    "orbit",
+    "meadow",
+    "cipher",
+    "glacier",
+    "tundra",
+    "marble",
+    "falcon",
+    "prism",
+    "sonnet",
+    "canyon",
+    "ember",
+    "thistle",
+    "beacon",
+    "quarry",
+]
 
 
 def answer(prompt: str) -> str:
@@ -22,9 +46,9 @@ def answer(prompt: str) -> str:
     words = [WORDS[(digest >> (5 * i)) % len(WORDS)] for i in range(3 + digest % 3)]
     kind = digest % 9
     if kind == 0:
-        return "**" + " ".join(words) + "**"          # markdown: the format validator rejects it
+        return "**" + " ".join(words) + "**"  # markdown: the format validator rejects it
     if kind == 1:
-        return ""                                      # empty: a parse failure
+        return ""  # empty: a parse failure
     text = "The " + " ".join(words) + " works well"
     return text if label else json.dumps({"input": text})
 

@@ -20,8 +20,15 @@ def project_with_teacher(path, teacher, **extra):
 
 
 def requests(n, stage="generate", text="hello", **params):
-    return [ChatRequest([{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"{text} {i}"}],
-                        params, sample=i, stage=stage) for i in range(n)]
+    return [
+        ChatRequest(
+            [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"{text} {i}"}],
+            params,
+            sample=i,
+            stage=stage,
+        )
+        for i in range(n)
+    ]
 
 
 def dump(path, data):
@@ -40,8 +47,18 @@ def llama_server(model, *extra, api_key=None):
     import pytest
 
     port = free_port()
-    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-            "--port", str(port), *extra] + (["--api_key", api_key] if api_key else [])
+    args = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *extra,
+    ] + (["--api_key", api_key] if api_key else [])
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}

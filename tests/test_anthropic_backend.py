@@ -4,8 +4,8 @@ import pytest
 from teacher_helpers import project_with_teacher, requests
 
 from germinate.teachers.engine import run_sync
-from germinate.testing.loopback import Action, LoopbackServer
 from germinate.teachers.setup import make_engine
+from germinate.testing.loopback import Action, LoopbackServer
 
 pytestmark = pytest.mark.fast
 
@@ -13,15 +13,26 @@ pytestmark = pytest.mark.fast
 def test_messages_api_request_and_response_shapes(tmp_path, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-SENTINEL")
     with LoopbackServer(lambda call: Action("ok", text="Bonjour")) as server:
-        project = project_with_teacher(tmp_path / "p", {"backend": "anthropic", "model": "claude-test",
-                                                        "base_url": server.url, "max_tokens": 64, "temperature": 0.5},
-                                       prices={"claude-test": {"input": 3, "output": 15}})
+        project = project_with_teacher(
+            tmp_path / "p",
+            {
+                "backend": "anthropic",
+                "model": "claude-test",
+                "base_url": server.url,
+                "max_tokens": 64,
+                "temperature": 0.5,
+            },
+            prices={"claude-test": {"input": 3, "output": 15}},
+        )
         engine = make_engine(project)
         results = run_sync(engine, requests(2))
     call = next(c for c in server.calls if c.body["messages"][0]["content"] == "hello 0")
     assert call.method == "POST" and call.path == "/v1/messages"
     # older SDKs send x-api-key, newer ones a bearer token
-    assert "sk-ant-SENTINEL" in (call.headers.get("x-api-key", ""), call.headers.get("authorization", "").removeprefix("Bearer "))
+    assert "sk-ant-SENTINEL" in (
+        call.headers.get("x-api-key", ""),
+        call.headers.get("authorization", "").removeprefix("Bearer "),
+    )
     assert "anthropic-version" in call.headers
     assert call.body["model"] == "claude-test" and call.body["max_tokens"] == 64 and call.body["temperature"] == 0.5
     assert call.body["system"] == "Be brief."
@@ -44,8 +55,9 @@ def test_overload_and_rate_limit_are_retried(tmp_path, monkeypatch):
         return Action("ok", text="done")
 
     with LoopbackServer(script) as server:
-        project = project_with_teacher(tmp_path / "p", {"backend": "anthropic", "model": "claude-test",
-                                                        "base_url": server.url})
+        project = project_with_teacher(
+            tmp_path / "p", {"backend": "anthropic", "model": "claude-test", "base_url": server.url}
+        )
         engine = make_engine(project)
         engine.settings.backoff_base = 0.01
         results = run_sync(engine, requests(3))

@@ -8,9 +8,9 @@ import json
 import os
 
 import pytest
+from conftest import germinate
 from corpus_cases import cases, materialize, meta
 
-from conftest import germinate
 from germinate import hookimpl
 from germinate.validate.base import Validator, Verdict
 
@@ -20,8 +20,11 @@ COMMANDS = [("run",), ("generate",), ("train",), ("evaluate",), ("validate",), (
 
 
 def _digest(folder):
-    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _existing_run(project):
@@ -39,12 +42,12 @@ def _existing_run(project):
 def test_every_command_reports_a_broken_project_and_keeps_the_run(case, tmp_path, germinate_cli):
     project = materialize(case, tmp_path / "project")
     if not (project / "seeds.jsonl").is_file():
-        COMMANDS_HERE = [c for c in COMMANDS if c[0] != "predict"]
+        commands_here = [c for c in COMMANDS if c[0] != "predict"]
     else:
-        COMMANDS_HERE = COMMANDS
+        commands_here = COMMANDS
     _existing_run(project)
     before = _digest(project)
-    for command in COMMANDS_HERE:
+    for command in commands_here:
         args = [command[0], project] + [project / a if a.endswith(".jsonl") else a for a in command[1:]]
         result = germinate_cli(*args)
         assert result.exit_code == 2, (command, result.stdout, result.stderr)
@@ -110,8 +113,9 @@ class ExplodingPlugin:
         register(Exploding())
 
 
-def test_validator_plugin_that_raises_is_one_line_and_run_is_kept(make_project, tmp_path, germinate_cli,
-                                                                  register_plugin):
+def test_validator_plugin_that_raises_is_one_line_and_run_is_kept(
+    make_project, tmp_path, germinate_cli, register_plugin
+):
     project = _good(make_project, tmp_path)
     run = _existing_run(project)
     register_plugin(ExplodingPlugin(), "exploding-plugin")
@@ -120,7 +124,8 @@ def test_validator_plugin_that_raises_is_one_line_and_run_is_kept(make_project, 
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "validation: exploding: validator raised ZeroDivisionError in check: division by zero "
-        "(disable it with `validation: {exploding: false}`)"]
+        "(disable it with `validation: {exploding: false}`)"
+    ]
     assert _digest(project) == before
     assert (run / "candidates.jsonl").exists()
     assert Verdict  # the public API the plugin above builds on
@@ -139,15 +144,18 @@ def test_corrupt_run_folder_names_the_line(make_project, tmp_path, germinate_cli
     assert _digest(project) == before
 
 
-@pytest.mark.parametrize("args, expected", [
-    (("evaluate", "{p}", "--points", "teacher,oracle"), "Invalid value for --points"),
-    (("evaluate", "{p}", "--points", "base"), "test.jsonl: no test split; add test.jsonl to evaluate"),
-    (("train", "{p}"), "accepted.jsonl: nothing to train on; run `germinate generate` first"),
-    (("predict", "{p}", "--input", "{p}/bad.jsonl"), "bad.jsonl:2: json: Expecting value (column 11)"),
-    (("validate", "{p}", "--candidates", "{p}/bad.jsonl"), "bad.jsonl:2: json: Expecting value (column 11)"),
-    (("bench", "{p}/context-less"), "task.json: missing; --from needs a folder with task.json and seeds.jsonl"),
-    (("validate", "{p}", "--candidates", "{p}/seeds.jsonl", "--set", "novelty.threshold=2"), "novelty.threshold"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (("evaluate", "{p}", "--points", "teacher,oracle"), "Invalid value for --points"),
+        (("evaluate", "{p}", "--points", "base"), "test.jsonl: no test split; add test.jsonl to evaluate"),
+        (("train", "{p}"), "accepted.jsonl: nothing to train on; run `germinate generate` first"),
+        (("predict", "{p}", "--input", "{p}/bad.jsonl"), "bad.jsonl:2: json: Expecting value (column 11)"),
+        (("validate", "{p}", "--candidates", "{p}/bad.jsonl"), "bad.jsonl:2: json: Expecting value (column 11)"),
+        (("bench", "{p}/context-less"), "task.json: missing; --from needs a folder with task.json and seeds.jsonl"),
+        (("validate", "{p}", "--candidates", "{p}/seeds.jsonl", "--set", "novelty.threshold=2"), "novelty.threshold"),
+    ],
+)
 def test_command_specific_bad_input(args, expected, make_project, tmp_path, germinate_cli):
     project = _good(make_project, tmp_path)
     (project / "bad.jsonl").write_text('{"input": "fine", "output": "x"}\n{"input": oops\n')

@@ -3,16 +3,18 @@
 import hashlib
 
 import pytest
-from corpus_cases import cases, materialize, meta
-
 from conftest import germinate
+from corpus_cases import cases, materialize, meta
 
 pytestmark = pytest.mark.fast
 
 
 def _digest(folder):
-    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_corpus_is_large_enough():
@@ -42,5 +44,6 @@ def test_real_cli_process_prints_no_traceback(name, tmp_path):
 def test_every_problem_names_a_file(tmp_path, germinate_cli):
     for case in cases():
         for line in meta(case)["expect"]:
-            assert line.split(":")[0] in {"task.yaml", "seeds.jsonl", "test.jsonl", "context"} \
-                or line.startswith("context/"), line
+            assert line.split(":")[0] in {"task.yaml", "seeds.jsonl", "test.jsonl", "context"} or line.startswith(
+                "context/"
+            ), line

@@ -14,8 +14,7 @@ DOC = (Path(__file__).resolve().parents[1] / "CONTRIBUTING.md").read_text()
 
 
 def _specs():
-    return {name: fn for name, fn in vars(hookspecs).items()
-            if callable(fn) and hasattr(fn, "germinate_spec")}
+    return {name: fn for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "germinate_spec")}
 
 
 def test_every_hook_spec_has_a_docstring():

@@ -11,9 +11,8 @@ import time
 from collections import Counter
 
 import pytest
-from fake_teacher import fake_teacher
-
 from conftest import GERMINATE
+from fake_teacher import fake_teacher
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +22,15 @@ KILLS = 10
 
 
 def _project(make_project, server):
-    return make_project(config={
-        "task_type": "classification", "description": "Classify a product review as positive or negative.",
-        "labels": ["positive", "negative"],
-        "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1", "concurrency": 4},
-        "generation": {"batch_size": 4}})
+    return make_project(
+        config={
+            "task_type": "classification",
+            "description": "Classify a product review as positive or negative.",
+            "labels": ["positive", "negative"],
+            "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1", "concurrency": 4},
+            "generation": {"batch_size": 4},
+        }
+    )
 
 
 def _accepted(project):
@@ -49,8 +52,11 @@ def test_kill_at_random_moments_then_resume(make_project):
         project = _project(make_project, server)
         while kills < KILLS and starts < 3 * KILLS:
             starts += 1
-            process = subprocess.Popen(GERMINATE + ["generate", str(project), "--n", str(N)],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                GERMINATE + ["generate", str(project), "--n", str(N)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             time.sleep(rng.uniform(0.5, 2.0))
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGKILL)
@@ -62,9 +68,13 @@ def test_kill_at_random_moments_then_resume(make_project):
     assert kills == KILLS, "the run finished before every kill landed"
 
     got, want = _accepted(project), _accepted(clean)
-    assert [(r["id"], r["record"], r.get("theta")) for r in got] == [(r["id"], r["record"], r.get("theta")) for r in want]
+    assert [(r["id"], r["record"], r.get("theta")) for r in got] == [
+        (r["id"], r["record"], r.get("theta")) for r in want
+    ]
     assert len({r["id"] for r in got}) == len(got)
-    candidates = [json.loads(line) for line in (project / "runs" / "default" / "candidates.jsonl").read_text().splitlines()]
+    candidates = [
+        json.loads(line) for line in (project / "runs" / "default" / "candidates.jsonl").read_text().splitlines()
+    ]
     assert [c["index"] for c in candidates] == list(range(len(candidates)))
 
     # the same calls overall; a call is sent again only if it was still in flight when killed

@@ -18,9 +18,11 @@ from germinate.teachers.setup import make_engine
 
 pytestmark = pytest.mark.slow
 
-SMALL = {"generation": {"n": 4, "batch_size": 4},
-         "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4, "save_steps": 100},
-         "evaluation": {"max_examples": 6, "repeats": 2, "k_shot": 3}}
+SMALL = {
+    "generation": {"n": 4, "batch_size": 4},
+    "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4, "save_steps": 100},
+    "evaluation": {"max_examples": 6, "repeats": 2, "k_shot": 3},
+}
 
 
 def test_run_on_trec_writes_a_complete_report(tmp_path, datasets):
@@ -45,8 +47,12 @@ def test_run_on_trec_writes_a_complete_report(tmp_path, datasets):
         assert len(scores) == 2
         assert report["points"][point]["mean"] == pytest.approx(sum(scores) / 2)
     # the two repeats trained with different seeds
-    seeds_used = {json.loads((run / f"model-r{r}" / "train_config.json").read_text())["seed"] if r else
-                  json.loads((run / "model" / "train_config.json").read_text())["seed"] for r in (0, 1)}
+    seeds_used = {
+        json.loads((run / f"model-r{r}" / "train_config.json").read_text())["seed"]
+        if r
+        else json.loads((run / "model" / "train_config.json").read_text())["seed"]
+        for r in (0, 1)
+    }
     assert len(seeds_used) == 2
     table = (run / "report.md").read_text()
     assert table.count("| trec | classification | accuracy | 6 |") == 1
@@ -67,9 +73,13 @@ def test_judge_with_the_local_teacher_gives_a_readable_verdict(tmp_path, dataset
     engine = make_engine(project)
     try:
         seeds = [r.data for r in project.seeds][:4]
-        requests = [judge_request(JUDGE_PROMPT, project.config["description"], project.task_type.prompt_text(s),
-                                  s["answer"], answer)
-                    for s in seeds for answer in (s["answer"], "I do not know.")]
+        requests = [
+            judge_request(
+                JUDGE_PROMPT, project.config["description"], project.task_type.prompt_text(s), s["answer"], answer
+            )
+            for s in seeds
+            for answer in (s["answer"], "I do not know.")
+        ]
         results = engine.run_blocking(requests)
     finally:
         engine.close()

@@ -11,14 +11,14 @@ import yaml
 
 from germinate.evaluate.harness import cell
 from germinate.evaluate.judge import JUDGE_PROMPT_VERSION, judge_prompt, obviously_equal, read_verdict
-from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 from germinate.evaluate.points import Model
 from germinate.pipeline import evaluate_stage, report_stage
 from germinate.problems import GerminateError
 from germinate.project.load import load_project
-from germinate.run_folder import RunFolder
 from germinate.project.scaffold import init_from
+from germinate.run_folder import RunFolder
 from germinate.settings import resolve
+from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 
 pytestmark = pytest.mark.fast
 
@@ -76,8 +76,9 @@ def _evaluate(project):
     from rich.console import Console
 
     run = RunFolder.of(project.root).ensure()
-    result = evaluate_stage(project, run, resolve(project.config), Console(quiet=True), models=[Model("teacher")],
-                            adapters={})
+    result = evaluate_stage(
+        project, run, resolve(project.config), Console(quiet=True), models=[Model("teacher")], adapters={}
+    )
     return run, result
 
 
@@ -116,13 +117,15 @@ def test_teacher_point_scored_with_judge_and_reported(qa_project):
     assert result.judge["prompt_id"] == JUDGE_PROMPT_VERSION
     paths = report_stage(run, result)
     table = paths["md"].read_text()
-    assert f"| hotpotqa | open_book_qa | LLM-judge accuracy | 12 | {cell(result.points['teacher'])} | - | - | - |" in table
+    assert (
+        f"| hotpotqa | open_book_qa | LLM-judge accuracy | 12 | {cell(result.points['teacher'])} | - | - | - |" in table
+    )
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(paths["json"].read_text())["points"]["teacher"]["mean"] == pytest.approx(expected / 12)
 
 
 def test_a_judge_that_always_agrees_is_flagged(qa_project):
-    folder, test = qa_project
+    folder, _test = qa_project
     with LoopbackServer(lambda call: Action("ok", text="CORRECT")) as server:
         project = _configure(folder, server)
         run, result = _evaluate(project)
@@ -131,7 +134,7 @@ def test_a_judge_that_always_agrees_is_flagged(qa_project):
 
 
 def test_custom_judge_prompt_is_used_and_versioned(qa_project):
-    folder, test = qa_project
+    folder, _test = qa_project
     seen = []
 
     def script(call):
@@ -143,7 +146,7 @@ def test_custom_judge_prompt_is_used_and_versioned(qa_project):
     (folder / "prompts" / "judge.txt").write_text("GRADE {prediction} against {reference}. CORRECT or INCORRECT?")
     with LoopbackServer(script) as server:
         project = _configure(folder, server)
-        template, prompt_id = judge_prompt(project)
+        _template, prompt_id = judge_prompt(project)
         assert prompt_id.startswith("custom-") and prompt_id != JUDGE_PROMPT_VERSION
         _, result = _evaluate(project)
     assert result.judge["prompt_id"] == prompt_id
@@ -158,15 +161,29 @@ def test_bad_judge_prompt_is_a_clear_error(qa_project, tmp_path):
     (folder / "task.yaml").write_text(yaml.safe_dump(config))
     with pytest.raises(GerminateError) as error:
         judge_prompt(load_project(folder))
-    assert str(error.value.problems[0]) == ("task.yaml: evaluation.judge.prompt: unknown placeholder {answer} "
-                                            "(available: description, input, reference, prediction)")
+    assert str(error.value.problems[0]) == (
+        "task.yaml: evaluation.judge.prompt: unknown placeholder {answer} "
+        "(available: description, input, reference, prediction)"
+    )
 
 
-@pytest.mark.parametrize("reply, verdict", [
-    ("CORRECT", True), ("INCORRECT", False), ("Incorrect. The answer is wrong.", False), ("correct.", True),
-    ('{"verdict": "correct"}', True), ('{"verdict": false}', False), ("Yes", True), ("no", False),
-    ("The answer is right", True), ("It depends.", None), ("", None), ("__import__('os')", None),
-])
+@pytest.mark.parametrize(
+    "reply, verdict",
+    [
+        ("CORRECT", True),
+        ("INCORRECT", False),
+        ("Incorrect. The answer is wrong.", False),
+        ("correct.", True),
+        ('{"verdict": "correct"}', True),
+        ('{"verdict": false}', False),
+        ("Yes", True),
+        ("no", False),
+        ("The answer is right", True),
+        ("It depends.", None),
+        ("", None),
+        ("__import__('os')", None),
+    ],
+)
 def test_verdicts_are_read_not_run(reply, verdict):
     assert read_verdict(reply) is verdict
 

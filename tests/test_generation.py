@@ -6,19 +6,21 @@ import json
 
 import pytest
 import yaml
-from fake_teacher import fake_teacher
-
 from conftest import germinate
+from fake_teacher import fake_teacher
 
 pytestmark = pytest.mark.fast
 
 
 def _project(make_project, server, **generation):
-    config = {"task_type": "classification", "name": "sentiment",
-              "description": "Classify a product review as positive or negative.",
-              "labels": ["positive", "negative"],
-              "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1", "concurrency": 4},
-              "generation": {"batch_size": 6, **generation}}
+    config = {
+        "task_type": "classification",
+        "name": "sentiment",
+        "description": "Classify a product review as positive or negative.",
+        "labels": ["positive", "negative"],
+        "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1", "concurrency": 4},
+        "generation": {"batch_size": 6, **generation},
+    }
     return make_project(config=config)
 
 
@@ -74,7 +76,9 @@ def test_same_seed_same_run_and_another_seed_differs(make_project, tmp_path):
         germinate("generate", a, "--n", "6", check=0)
         germinate("generate", b, "--n", "6", check=0)
         germinate("generate", c, "--n", "6", "--seed", "5", check=0)
-    rows = [[(r["record"], r.get("theta")) for r in _rows(p / "runs" / "default" / "accepted.jsonl")] for p in (a, b, c)]
+    rows = [
+        [(r["record"], r.get("theta")) for r in _rows(p / "runs" / "default" / "accepted.jsonl")] for p in (a, b, c)
+    ]
     assert rows[0] == rows[1] and rows[0] != rows[2]
 
 
@@ -105,7 +109,8 @@ def test_prompt_templates_are_overridable_without_code(make_project):
         project = _project(make_project, server)
         (project / "prompts").mkdir()
         (project / "prompts" / "generate.txt").write_text(
-            'MY TEMPLATE. {description} Write a review; the correct label is "{label}". {instructions}')
+            'MY TEMPLATE. {description} Write a review; the correct label is "{label}". {instructions}'
+        )
         germinate("generate", project, "--n", "2", check=0)
         prompts = [c.body["messages"][1]["content"] for c in server.calls if "MY TEMPLATE" in str(c.body)]
     assert prompts and all(p.startswith("MY TEMPLATE. Classify a product review") for p in prompts)
@@ -118,7 +123,8 @@ def test_bad_prompt_override_is_a_clear_error(make_project):
     assert result.returncode == 2
     assert result.stderr.strip().endswith(
         "generation.prompts.generate: unknown placeholder {colour} (available: description, instructions, "
-        "label, other_examples, target_examples)")
+        "label, other_examples, target_examples)"
+    )
 
 
 def test_topic_and_length_properties_with_fallback(make_project):

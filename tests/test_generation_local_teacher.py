@@ -7,14 +7,19 @@ import sqlite3
 
 import jsonschema
 import pytest
-
 from conftest import germinate
+
 from germinate.project.load import load_project
 
 pytestmark = pytest.mark.slow
 
-FAMILIES = {"trec": "classification", "git_tool_calling": "tool_calling", "pii_redaction": "information_extraction",
-            "hotpotqa": "open_book_qa", "squad2_closed_book": "closed_book_qa"}
+FAMILIES = {
+    "trec": "classification",
+    "git_tool_calling": "tool_calling",
+    "pii_redaction": "information_extraction",
+    "hotpotqa": "open_book_qa",
+    "squad2_closed_book": "closed_book_qa",
+}
 
 
 def _rows(path):

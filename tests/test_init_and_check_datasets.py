@@ -4,13 +4,22 @@ import json
 
 import pytest
 import yaml
-
 from conftest import germinate
 
 pytestmark = pytest.mark.fast
 
-NAMES = ["banking77", "docs_extraction", "ecommerce", "git_tool_calling", "hotpotqa", "mental_health",
-         "pii_redaction", "roman_empire_qa", "squad2_closed_book", "trec"]
+NAMES = [
+    "banking77",
+    "docs_extraction",
+    "ecommerce",
+    "git_tool_calling",
+    "hotpotqa",
+    "mental_health",
+    "pii_redaction",
+    "roman_empire_qa",
+    "squad2_closed_book",
+    "trec",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -45,14 +54,18 @@ def test_init_writes_commented_yaml_and_keeps_existing_projects(datasets, tmp_pa
 
 def test_closed_book_knowledge_base_lands_in_context(datasets, tmp_path, germinate_cli):
     germinate_cli("init", tmp_path / "sq", "--from", datasets / "squad2_closed_book")
-    assert (tmp_path / "sq" / "context" / "documents.jsonl").read_bytes() == \
-        (datasets / "squad2_closed_book" / "documents.jsonl").read_bytes()
+    assert (tmp_path / "sq" / "context" / "documents.jsonl").read_bytes() == (
+        datasets / "squad2_closed_book" / "documents.jsonl"
+    ).read_bytes()
 
 
 def test_init_interactive_asks_for_what_flags_leave_out(tmp_path, germinate_cli):
     seeds = tmp_path / "seeds.jsonl"
-    seeds.write_text("".join(json.dumps({"input": f"message number {i}", "output": "spam" if i % 2 else "ham"}) + "\n"
-                             for i in range(12)))
+    seeds.write_text(
+        "".join(
+            json.dumps({"input": f"message number {i}", "output": "spam" if i % 2 else "ham"}) + "\n" for i in range(12)
+        )
+    )
     answers = "classification\nTell spam from ham.\nspam, ham\n"
     result = germinate_cli("init", tmp_path / "p", "--seeds", seeds, input=answers)
     assert result.exit_code == 0, result.stderr
@@ -64,13 +77,16 @@ def test_init_interactive_asks_for_what_flags_leave_out(tmp_path, germinate_cli)
 def test_init_from_flags_with_json_catalog(tmp_path, germinate_cli):
     tools = tmp_path / "tools.json"
     tools.write_text(json.dumps([{"name": "ping", "parameters": {"type": "object", "properties": {}}}]))
-    result = germinate_cli("init", tmp_path / "p", "--task-type", "tool_calling", "--description", "Call ping.",
-                           input=f"{tools}\n")
+    result = germinate_cli(
+        "init", tmp_path / "p", "--task-type", "tool_calling", "--description", "Call ping.", input=f"{tools}\n"
+    )
     assert result.exit_code == 0, result.stderr
     assert yaml.safe_load((tmp_path / "p" / "task.yaml").read_text())["tools"][0]["name"] == "ping"
     # no seeds yet: check says exactly that
-    assert germinate_cli("check", tmp_path / "p").stderr.strip() == \
-        "seeds.jsonl: seeds: 0 seed examples; at least 10 are needed"
+    assert (
+        germinate_cli("check", tmp_path / "p").stderr.strip()
+        == "seeds.jsonl: seeds: 0 seed examples; at least 10 are needed"
+    )
 
 
 def test_init_unknown_task_type(tmp_path):

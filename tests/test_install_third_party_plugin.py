@@ -30,8 +30,19 @@ def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("venv")
     venv.create(root / "venv", with_pip=True)
     python = root / "venv" / "bin" / "python"
-    _run([python, "-m", "pip", "install", "-q", REPO, REPO / "plugins" / "format", REPO / "plugins" / "length",
-          REPO / "task_types" / "classification"])
+    _run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            REPO,
+            REPO / "plugins" / "format",
+            REPO / "plugins" / "length",
+            REPO / "task_types" / "classification",
+        ]
+    )
     return root, python
 
 
@@ -63,11 +74,19 @@ def test_tutorial_plugin_installs_lists_and_uninstalls(env):
     project = root / "project"
     from germinate.testing import write_project
 
-    write_project(project, config={"task_type": "classification", "description": "Sentiment.",
-                                   "labels": ["positive", "negative"],
-                                   "validation": {"banned_words": {"words": ["refund"]}}})
+    write_project(
+        project,
+        config={
+            "task_type": "classification",
+            "description": "Sentiment.",
+            "labels": ["positive", "negative"],
+            "validation": {"banned_words": {"words": ["refund"]}},
+        },
+    )
     assert _germinate(python, "check", project).returncode == 0
-    (project / "candidates.jsonl").write_text(json.dumps({"input": "They never sent my refund back to me", "output": "negative"}) + "\n")
+    (project / "candidates.jsonl").write_text(
+        json.dumps({"input": "They never sent my refund back to me", "output": "negative"}) + "\n"
+    )
     result = _germinate(python, "validate", project, "--candidates", project / "candidates.jsonl")
     assert result.returncode == 0, result.stderr
     rejected = json.loads((project / "runs" / "default" / "rejected.jsonl").read_text())
@@ -88,14 +107,17 @@ def test_plugin_failing_on_import_is_one_line(env):
         '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n'
         '[project]\nname = "germinate-broken"\nversion = "0.0.1"\n'
         '[project.entry-points.germinate]\nbroken = "germinate_broken"\n'
-        '[tool.setuptools]\npy-modules = ["germinate_broken"]\n')
+        '[tool.setuptools]\npy-modules = ["germinate_broken"]\n'
+    )
     (folder / "germinate_broken.py").write_text('raise RuntimeError("this plugin is broken on purpose")\n')
     _run([python, "-m", "pip", "install", "-q", folder])
     try:
         result = _germinate(python, "plugins", "--json")
         assert result.returncode == 0
-        assert result.stderr.strip() == ("germinate: warning: plugin 'broken' (germinate-broken) failed to import: "
-                                         "RuntimeError: this plugin is broken on purpose")
+        assert result.stderr.strip() == (
+            "germinate: warning: plugin 'broken' (germinate-broken) failed to import: "
+            "RuntimeError: this plugin is broken on purpose"
+        )
         assert "format" in {row["name"] for row in json.loads(result.stdout)}
     finally:
         _run([python, "-m", "pip", "uninstall", "-y", "-q", "germinate-broken"])

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from germinate.generate.loop import Example, GenContext
+from germinate.generate.properties import Posterior
+from germinate.project.load import load_project
 from germinate.settings import GenerationSettings
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
-from germinate.project.load import load_project
-from germinate.generate.properties import Posterior
 
 pytestmark = pytest.mark.fast
 
@@ -20,7 +20,10 @@ FIXTURES = json.loads((Path(__file__).parent / "fixtures" / "teacher_outputs.jso
 
 
 @pytest.fixture(scope="module")
-def projects(datasets, tmp_path_factory, ):
+def projects(
+    datasets,
+    tmp_path_factory,
+):
     from germinate.testing import run_germinate
 
     root = tmp_path_factory.mktemp("projects")
@@ -32,8 +35,13 @@ def projects(datasets, tmp_path_factory, ):
 
 
 def test_fixtures_cover_every_family_and_both_outcomes():
-    assert {f["family"] for f in FIXTURES} == {"classification", "tool_calling", "open_book_qa", "closed_book_qa",
-                                                "information_extraction"}
+    assert {f["family"] for f in FIXTURES} == {
+        "classification",
+        "tool_calling",
+        "open_book_qa",
+        "closed_book_qa",
+        "information_extraction",
+    }
     assert sum("error" in f["expect"] for f in FIXTURES) >= 10 and sum("record" in f["expect"] for f in FIXTURES) >= 10
 
 
@@ -49,17 +57,22 @@ def test_recorded_reply(index, projects):
             project.task_type.parse_phase(ctx, example, fixture["phase"], fixture["raw"], previous)
         assert str(caught.value) == fixture["expect"]["error"]
     else:
-        assert project.task_type.parse_phase(ctx, example, fixture["phase"], fixture["raw"], previous) == \
-            fixture["expect"]["record"]
+        assert (
+            project.task_type.parse_phase(ctx, example, fixture["phase"], fixture["raw"], previous)
+            == fixture["expect"]["record"]
+        )
 
 
-@pytest.mark.parametrize("text,value", [
-    ('{"a": 1,}', {"a": 1}),
-    ('noise {"a": [1, 2', {"a": [1, 2]}),
-    ('{"a": "unterminated', {"a": "unterminated"}),
-    ('first {"a": 1} then {"b": 2}', {"a": 1}),
-    ("```json\n[1, 2]\n```", None),
-])
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ('{"a": 1,}', {"a": 1}),
+        ('noise {"a": [1, 2', {"a": [1, 2]}),
+        ('{"a": "unterminated', {"a": "unterminated"}),
+        ('first {"a": 1} then {"b": 2}', {"a": 1}),
+        ("```json\n[1, 2]\n```", None),
+    ],
+)
 def test_extract_json_repairs(text, value):
     if value is None:
         with pytest.raises(ParseError):

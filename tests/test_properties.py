@@ -4,8 +4,16 @@ of the teacher's labels and topics."""
 import numpy as np
 import pytest
 
-from germinate.generate.properties import (COMPLEXITY, LENGTH, Posterior, length_fallback, match_value, parse_labels,
-                                  parse_topics, topic_property)
+from germinate.generate.properties import (
+    COMPLEXITY,
+    LENGTH,
+    Posterior,
+    length_fallback,
+    match_value,
+    parse_labels,
+    parse_topics,
+    topic_property,
+)
 
 pytestmark = pytest.mark.fast
 
@@ -20,8 +28,7 @@ def test_posterior_is_prior_plus_counts():
 
 
 def test_samples_follow_the_posterior_and_are_reproducible():
-    posterior = Posterior.from_labels([COMPLEXITY, LENGTH], 1.0,
-                                      [{"complexity": "simple", "length": "long"}] * 20)
+    posterior = Posterior.from_labels([COMPLEXITY, LENGTH], 1.0, [{"complexity": "simple", "length": "long"}] * 20)
     first = [posterior.sample(7, i) for i in range(3000)]
     assert first == [posterior.sample(7, i) for i in range(3000)]
     assert first != [posterior.sample(8, i) for i in range(3000)]
@@ -31,14 +38,20 @@ def test_samples_follow_the_posterior_and_are_reproducible():
     assert posterior.sample(7, 2999) == first[2999]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ('{"complexity": "moderate", "length": "short"}', {"complexity": "moderate", "length": "short"}),
-    ('Sure! ```json\n{"complexity": "Complex", "length": "LONG"}\n```', {"complexity": "complex", "length": "long"}),
-    ('{"complexity": "very hard", "length": "medium"}', {"complexity": None, "length": "medium"}),
-    ("complexity: simple\nlength: medium", {"complexity": "simple", "length": "medium"}),
-    ('{"complexity": "simple or moderate"}', {"complexity": None, "length": None}),
-    ("I cannot label this.", {"complexity": None, "length": None}),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ('{"complexity": "moderate", "length": "short"}', {"complexity": "moderate", "length": "short"}),
+        (
+            'Sure! ```json\n{"complexity": "Complex", "length": "LONG"}\n```',
+            {"complexity": "complex", "length": "long"},
+        ),
+        ('{"complexity": "very hard", "length": "medium"}', {"complexity": None, "length": "medium"}),
+        ("complexity: simple\nlength: medium", {"complexity": "simple", "length": "medium"}),
+        ('{"complexity": "simple or moderate"}', {"complexity": None, "length": None}),
+        ("I cannot label this.", {"complexity": None, "length": None}),
+    ],
+)
 def test_label_parsing(text, expected):
     assert parse_labels(text, [COMPLEXITY, LENGTH]) == expected
 

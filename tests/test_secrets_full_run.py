@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, germinate
 from teacher_helpers import llama_server
 
-from conftest import REPO, germinate
-from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate
+from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate_model
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ KEY = "sk-SENTINEL-full-run-7f3a9c"
 
 @pytest.fixture(scope="module")
 def keyed_server():
-    with llama_server(locate(DEFAULT_LOCAL_TEACHER), "--n_ctx", "4096", api_key=KEY) as url:
+    with llama_server(locate_model(DEFAULT_LOCAL_TEACHER), "--n_ctx", "4096", api_key=KEY) as url:
         yield url
 
 
@@ -34,19 +34,30 @@ def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):
     project = tmp_path / "smart-home"
     shutil.copytree(REPO / "examples" / "smart-home", project)
     config = yaml.safe_load((project / "task.yaml").read_text())
-    config.update({
-        "teacher": {"backend": "openai", "model": "qwen-local", "base_url": keyed_server + "/v1",
-                    "api_key_env": "SMART_HOME_TEACHER_KEY", "concurrency": 2},
-        "generation": {"n": 4, "batch_size": 4},
-        "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4},
-        "evaluation": {"max_examples": 4, "repeats": 1, "k_shot": 3},
-    })
+    config.update(
+        {
+            "teacher": {
+                "backend": "openai",
+                "model": "qwen-local",
+                "base_url": keyed_server + "/v1",
+                "api_key_env": "SMART_HOME_TEACHER_KEY",
+                "concurrency": 2,
+            },
+            "generation": {"n": 4, "batch_size": 4},
+            "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4},
+            "evaluation": {"max_examples": 4, "repeats": 1, "k_shot": 3},
+        }
+    )
     (project / "task.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     home = tmp_path / "home"  # anything germinate might write under ~ lands here too
     home.mkdir()
-    env = {"SMART_HOME_TEACHER_KEY": KEY, "HOME": str(home),
-           "GERMINATE_MODEL_CACHE": os.environ.get("GERMINATE_MODEL_CACHE",
-                                                   str(Path.home() / ".cache" / "germinate" / "models"))}
+    env = {
+        "SMART_HOME_TEACHER_KEY": KEY,
+        "HOME": str(home),
+        "GERMINATE_MODEL_CACHE": os.environ.get(
+            "GERMINATE_MODEL_CACHE", str(Path.home() / ".cache" / "germinate" / "models")
+        ),
+    }
     result = germinate("run", project, env=env, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (project / "runs" / "default" / "report.md").exists()

@@ -2,22 +2,38 @@
 on purpose: every request ends answered or counted as failed, by kind; the cache never pays twice
 and never stores a failure; cost and --max-cost; bounded concurrency and rate limits."""
 
+import itertools
 import re
 
 import pytest
 from teacher_helpers import project_with_teacher, requests
 
 from germinate.teachers.engine import run_sync
-from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 from germinate.teachers.setup import make_engine
+from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 
 pytestmark = pytest.mark.fast
 
-FAULTS = {0: Action("status", status=429, headers={"retry-after": "0.4"}), 1: Action("status", status=500),
-          2: Action("status", status=503), 3: Action("hang"), 4: Action("reset"), 5: Action("malformed"),
-          6: Action("truncated"), 7: Action("html")}
-KIND = {0: "rate_limited", 1: "server_error", 2: "server_error", 3: "timeout", 4: "connection",
-        5: "bad_response", 6: "connection", 7: "bad_response"}
+FAULTS = {
+    0: Action("status", status=429, headers={"retry-after": "0.4"}),
+    1: Action("status", status=500),
+    2: Action("status", status=503),
+    3: Action("hang"),
+    4: Action("reset"),
+    5: Action("malformed"),
+    6: Action("truncated"),
+    7: Action("html"),
+}
+KIND = {
+    0: "rate_limited",
+    1: "server_error",
+    2: "server_error",
+    3: "timeout",
+    4: "connection",
+    5: "bad_response",
+    6: "connection",
+    7: "bad_response",
+}
 
 
 def _number(call):
@@ -33,10 +49,18 @@ def fault_once(call):
 
 
 def _engine(tmp_path, server, **teacher):
-    project = project_with_teacher(tmp_path / "p", {"backend": "openai", "model": "loop-model",
-                                                    "base_url": server.url + "/v1", "timeout": 1.0,
-                                                    "max_retries": 3, **teacher},
-                                   prices={"loop-model": {"input": 1000.0, "output": 2000.0}})
+    project = project_with_teacher(
+        tmp_path / "p",
+        {
+            "backend": "openai",
+            "model": "loop-model",
+            "base_url": server.url + "/v1",
+            "timeout": 1.0,
+            "max_retries": 3,
+            **teacher,
+        },
+        prices={"loop-model": {"input": 1000.0, "output": 2000.0}},
+    )
     engine = make_engine(project)
     engine.settings.backoff_base = 0.01
     return project, engine
@@ -64,7 +88,8 @@ def test_permanent_faults_end_as_counted_failures(tmp_path):
     def script(call):
         i = _number(call)
         return {0: Action("status", status=500), 1: Action("hang"), 2: Action("status", status=400)}.get(
-            i, Action("ok", text="fine"))
+            i, Action("ok", text="fine")
+        )
 
     with LoopbackServer(script) as server:
         _, engine = _engine(tmp_path, server, max_retries=2)
@@ -150,7 +175,7 @@ def test_requests_per_minute_limit_spaces_requests(tmp_path):
         _, engine = _engine(tmp_path, server, rpm=600, concurrency=8)  # one every 0.1 s
         run_sync(engine, requests(8))
     times = sorted(c.at for c in server.calls)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.09
 
 
@@ -172,16 +197,22 @@ def test_missing_key_for_a_hosted_api_is_a_clear_error(tmp_path, monkeypatch):
     project = project_with_teacher(tmp_path / "p", {"backend": "openai", "model": "gpt-4o-mini"})
     with pytest.raises(GerminateError) as caught:
         make_engine(project)
-    assert str(caught.value).startswith("task.yaml: teacher.api_key_env: the environment variable OPENAI_API_KEY is not set")
+    assert str(caught.value).startswith(
+        "task.yaml: teacher.api_key_env: the environment variable OPENAI_API_KEY is not set"
+    )
 
 
 def test_missing_embedded_model_says_what_to_install(monkeypatch):
     from germinate import embedded_models as models
     from germinate.problems import GerminateError
 
-    monkeypatch.setitem(models.EMBEDDED, "ghost", models.EmbeddedModel(
-        "ghost", "no_such_package_xyz", "ghost.gguf", "pip install --no-deps ghost-model", "test"))
+    monkeypatch.setitem(
+        models.EMBEDDED,
+        "ghost",
+        models.EmbeddedModel("ghost", "no_such_package_xyz", "ghost.gguf", "pip install --no-deps ghost-model", "test"),
+    )
     with pytest.raises(GerminateError) as caught:
-        models.locate("ghost")
-    assert str(caught.value) == ("embedded model 'ghost' is not installed; install it with: "
-                                 "pip install --no-deps ghost-model")
+        models.locate_model("ghost")
+    assert str(caught.value) == (
+        "embedded model 'ghost' is not installed; install it with: pip install --no-deps ghost-model"
+    )

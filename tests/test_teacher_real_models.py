@@ -4,10 +4,10 @@ embedded SmolLM2 on 127.0.0.1 (started and stopped by PID), and the in-process l
 import json
 
 import pytest
+from conftest import germinate
 from teacher_helpers import llama_server as start_llama_server
 
-from conftest import germinate
-from germinate.embedded_models import locate
+from germinate.embedded_models import locate_model
 from germinate.testing import SAMPLE_CONFIG, write_project
 
 pytestmark = pytest.mark.slow
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def llama_server():
-    with start_llama_server(locate("smollm2-135m"), "--n_ctx", "2048") as url:
+    with start_llama_server(locate_model("smollm2-135m"), "--n_ctx", "2048") as url:
         yield url
 
 
@@ -26,9 +26,20 @@ def _ask(project, *args):
 
 
 def test_openai_backend_against_llama_cpp_server(llama_server, tmp_path):
-    project = write_project(tmp_path / "p", config={**SAMPLE_CONFIG, "teacher": {
-        "backend": "openai", "model": "smollm2", "base_url": llama_server + "/v1", "max_tokens": 24,
-        "temperature": 0.7, "concurrency": 2}})
+    project = write_project(
+        tmp_path / "p",
+        config={
+            **SAMPLE_CONFIG,
+            "teacher": {
+                "backend": "openai",
+                "model": "smollm2",
+                "base_url": llama_server + "/v1",
+                "max_tokens": 24,
+                "temperature": 0.7,
+                "concurrency": 2,
+            },
+        },
+    )
     first = _ask(project, "Write one short product review.", "-n", "3")
     assert len(first) == 3 and all(r["ok"] and r["text"].strip() and not r["cached"] for r in first)
     stats = json.loads(germinate("cache", "stats", project, "--json").stdout)
@@ -40,8 +51,13 @@ def test_openai_backend_against_llama_cpp_server(llama_server, tmp_path):
 
 
 def test_local_backend_generates_with_the_embedded_model(tmp_path):
-    project = write_project(tmp_path / "p", config={**SAMPLE_CONFIG, "teacher": {
-        "backend": "local", "model": "smollm2-135m", "max_tokens": 20, "temperature": 0.8}})
+    project = write_project(
+        tmp_path / "p",
+        config={
+            **SAMPLE_CONFIG,
+            "teacher": {"backend": "local", "model": "smollm2-135m", "max_tokens": 20, "temperature": 0.8},
+        },
+    )
     first = _ask(project, "Name a colour.", "-n", "2", "--no-cache")
     assert all(r["ok"] and r["text"].strip() for r in first)
     second = _ask(project, "Name a colour.", "-n", "2", "--no-cache")

@@ -11,9 +11,8 @@ import urllib.request
 
 import pytest
 import yaml
-from teacher_helpers import free_port
-
 from conftest import GERMINATE, germinate
+from teacher_helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -41,14 +40,17 @@ def trained(datasets, tmp_path_factory):
 
 
 def _records(project):
-    return [json.loads(line)["record"] for line in (project / "runs" / "default" / "accepted.jsonl").read_text().splitlines()]
+    return [
+        json.loads(line)["record"]
+        for line in (project / "runs" / "default" / "accepted.jsonl").read_text().splitlines()
+    ]
 
 
 def test_training_lowers_the_loss_and_the_adapter_reloads(trained):
+    from germinate.project.load import load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
     from germinate.student.infer import resolve_model
-    from germinate.project.load import load_project
     from germinate.student.load import load_model, load_tokenizer
     from germinate.student.train import mean_loss
 
@@ -57,8 +59,9 @@ def test_training_lowers_the_loss_and_the_adapter_reloads(trained):
     base, adapter = resolve_model(resolve(project.config).student, RunFolder.of(trained), "trained")
     tokenizer = load_tokenizer(base)
     before = mean_loss(load_model(base), tokenizer, records, project.task_type, project.config["description"])
-    after = mean_loss(load_model(base, adapter=adapter), tokenizer, records, project.task_type,
-                      project.config["description"])
+    after = mean_loss(
+        load_model(base, adapter=adapter), tokenizer, records, project.task_type, project.config["description"]
+    )
     assert after < before * 0.8, (before, after)
     model_dir = trained / "runs" / "default" / "model"
     used = json.loads((model_dir / "train_config.json").read_text())
@@ -71,10 +74,10 @@ def test_merged_model_gives_the_same_logits(trained):
     import torch
     from transformers import AutoModelForCausalLM
 
+    from germinate.project.load import load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
     from germinate.student.infer import resolve_model
-    from germinate.project.load import load_project
     from germinate.student.load import load_model, load_tokenizer
 
     project = load_project(trained)
@@ -90,8 +93,12 @@ def test_merged_model_gives_the_same_logits(trained):
 
 def test_predict_writes_batched_predictions(trained, tmp_path):
     records = tmp_path / "q.jsonl"
-    records.write_text('{"input": "Who wrote Hamlet ?", "output": "human"}\n{"input": "What does NASA stand for ?", "output": "abbreviation"}\n')
-    result = germinate("predict", trained, "--input", records, "--output", tmp_path / "p.jsonl", "--max-new-tokens", "8")
+    records.write_text(
+        '{"input": "Who wrote Hamlet ?", "output": "human"}\n{"input": "What does NASA stand for ?", "output": "abbreviation"}\n'
+    )
+    result = germinate(
+        "predict", trained, "--input", records, "--output", tmp_path / "p.jsonl", "--max-new-tokens", "8"
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert [r["line"] for r in rows] == [1, 2] and all(isinstance(r["prediction"], str) for r in rows)
@@ -102,8 +109,9 @@ def test_serve_answers_the_official_openai_client(trained):
     import openai
 
     port = free_port()
-    server = subprocess.Popen(GERMINATE + ["serve", str(trained), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        GERMINATE + ["serve", str(trained), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -115,8 +123,9 @@ def test_serve_answers_the_official_openai_client(trained):
                 time.sleep(1)
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
         assert [m.id for m in client.models.list().data] == ["trec"]
-        reply = client.chat.completions.create(model="trec", max_tokens=6,
-                                               messages=[{"role": "user", "content": "Where is Lima ?"}])
+        reply = client.chat.completions.create(
+            model="trec", max_tokens=6, messages=[{"role": "user", "content": "Where is Lima ?"}]
+        )
         assert isinstance(reply.choices[0].message.content, str)
         assert reply.usage.prompt_tokens > 5 and 0 < reply.usage.completion_tokens <= 6
     finally:
@@ -127,7 +136,9 @@ def test_serve_answers_the_official_openai_client(trained):
 def test_training_resumes_from_its_last_checkpoint_after_a_kill(datasets, tmp_path):
     project = _project(tmp_path / "trec", datasets, {**TRAINING, "epochs": 2, "save_steps": 1, "batch_size": 4})
     checkpoints = project / "runs" / "default" / "model" / "checkpoints"
-    process = subprocess.Popen(GERMINATE + ["train", str(project)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        GERMINATE + ["train", str(project)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 300
     while not (checkpoints / "checkpoint-3" / "trainer_state.json").exists():
         assert process.poll() is None and time.monotonic() < deadline
@@ -141,6 +152,9 @@ def test_training_resumes_from_its_last_checkpoint_after_a_kill(datasets, tmp_pa
     final = json.loads((project / "runs" / "default" / "model" / "train_result.json").read_text())
     resumed = int(final["resumed_from"].rsplit("-", 1)[1])
     assert resumed >= 3 and resumed in done
-    state = json.loads((sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[-1]
-                        / "trainer_state.json").read_text())
+    state = json.loads(
+        (
+            sorted(checkpoints.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[-1] / "trainer_state.json"
+        ).read_text()
+    )
     assert final["steps"] == state["max_steps"] and (project / "runs" / "default" / "model" / "adapter").exists()

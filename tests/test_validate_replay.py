@@ -4,7 +4,6 @@ thresholds shows what would change without touching the run until --apply."""
 import json
 
 import pytest
-
 from conftest import germinate
 
 pytestmark = pytest.mark.fast
@@ -19,13 +18,19 @@ def trec_run(datasets, tmp_path, germinate_cli):
     project = tmp_path / "trec"
     assert germinate_cli("init", project, "--from", datasets / "trec").exit_code == 0
     test = _rows(datasets / "trec" / "test.jsonl")[:200]
-    candidates = [{"id": f"c{i:05d}", "record": r, "raw": json.dumps(r), "error": None, "theta": {"complexity": "simple"}}
-                  for i, r in enumerate(test)]
+    candidates = [
+        {"id": f"c{i:05d}", "record": r, "raw": json.dumps(r), "error": None, "theta": {"complexity": "simple"}}
+        for i, r in enumerate(test)
+    ]
     candidates += [
         {"id": "bad-parse", "record": None, "raw": "Sure! Here is an example:", "error": "no JSON object in the reply"},
         {"id": "no-answer", "record": None, "raw": None, "error": "teacher: timeout: no answer within 120 s"},
         {"id": "bad-label", "record": {"input": "What colour is a ripe banana today ?", "output": "fruit"}, "raw": "x"},
-        {"id": "bad-format", "record": {"input": "**What** is the capital city of Peru ?", "output": "location"}, "raw": "x"},
+        {
+            "id": "bad-format",
+            "record": {"input": "**What** is the capital city of Peru ?", "output": "location"},
+            "raw": "x",
+        },
         {"id": "copy", "record": dict(test[0]), "raw": "x"},
     ]
     run = project / "runs" / "default"
@@ -85,12 +90,18 @@ def test_replay_matches_a_fresh_validation_with_the_same_settings(trec_run, germ
     assert (run / "accepted.jsonl").read_bytes() == first
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--set", "noveltyy.tau_max=0.5"], "--set: noveltyy: unknown validator (installed: format, length, novelty, schema)"),
-    (["--set", "tau_max=0.5"], "--set: tau_max=0.5: expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85"),
-    (["--set", "novelty.tau_max=high"], "validation: novelty.tau_max: expected number, got string 'high'"),
-    (["--set", "novelty.tau=0.5"], "validation: novelty.tau: unexpected field (allowed: tau_max, tau_min)"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--set", "noveltyy.tau_max=0.5"],
+            "--set: noveltyy: unknown validator (installed: format, length, novelty, schema)",
+        ),
+        (["--set", "tau_max=0.5"], "--set: tau_max=0.5: expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85"),
+        (["--set", "novelty.tau_max=high"], "validation: novelty.tau_max: expected number, got string 'high'"),
+        (["--set", "novelty.tau=0.5"], "validation: novelty.tau: unexpected field (allowed: tau_max, tau_min)"),
+    ],
+)
 def test_bad_overrides_are_one_line_errors(trec_run, args, message):
     project, run, _ = trec_run
     result = germinate("validate", project, *args)

@@ -1,11 +1,11 @@
 """Each validator on hand-checked cases, through the real plugin registry."""
 
-
 import pytest
 
 from germinate import hookimpl
-from germinate.validate.cascade import TaskContext, build_cascade
 from germinate.plugins import get_plugins
+from germinate.validate.base import TaskContext
+from germinate.validate.cascade import build_cascade
 
 pytestmark = pytest.mark.fast
 
@@ -44,8 +44,18 @@ def test_length_per_field_and_chars_unit():
     assert not verdict.accepted and verdict.reason.startswith("answer: 9 chars")
 
 
-@pytest.mark.parametrize("text", ["# Heading", "**bold** text", "- a list item", "<|im_start|>user", "  leading space",
-                                  '"Quoted whole text"', "...and so"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# Heading",
+        "**bold** text",
+        "- a list item",
+        "<|im_start|>user",
+        "  leading space",
+        '"Quoted whole text"',
+        "...and so",
+    ],
+)
 def test_format_rejects_markup_and_punctuation(text):
     check = _check("format", SEEDS, _task("classification", **CLS))
     verdict = check.check({"input": text, "output": "yes"})
@@ -61,8 +71,11 @@ def test_format_allows_what_seeds_start_with_and_empty_answers():
     seeds = SEEDS + [{"input": "¿Qué hora es?", "output": "no"}]
     check = _check("format", seeds, _task("classification", **CLS))
     assert check.check({"input": "¿Dónde está?", "output": "no"}).accepted
-    assert not _check("format", seeds, _task("classification", **CLS), allow_seed_starts=False) \
-        .check({"input": "¿Dónde está?", "output": "no"}).accepted
+    assert (
+        not _check("format", seeds, _task("classification", **CLS), allow_seed_starts=False)
+        .check({"input": "¿Dónde está?", "output": "no"})
+        .accepted
+    )
     qa = _check("format", [], _task("open_book_qa"))
     assert qa.check({"context": "x", "question": "Is it?", "answer": ""}).accepted
 
@@ -74,25 +87,48 @@ def test_schema_classification_label_set():
     assert not verdict.accepted and verdict.reason == "output: 'maybe' is not one of yes, no"
 
 
-TOOLS = [{"type": "function", "function": {"name": "set_timer", "parameters": {
-    "type": "object", "properties": {"minutes": {"type": "integer"}, "label": {"type": "string"},
-                                     "repeat": {"type": "object", "properties": {"times": {"type": "integer"}}}},
-    "required": ["minutes"]}}},
-    {"type": "function", "function": {"name": "stop", "parameters": {"type": "object", "properties": {}}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "set_timer",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "minutes": {"type": "integer"},
+                    "label": {"type": "string"},
+                    "repeat": {"type": "object", "properties": {"times": {"type": "integer"}}},
+                },
+                "required": ["minutes"],
+            },
+        },
+    },
+    {"type": "function", "function": {"name": "stop", "parameters": {"type": "object", "properties": {}}}},
+]
 
 
-@pytest.mark.parametrize("output,reason", [
-    ({"name": "set_timer", "arguments": {"minutes": 5}}, None),
-    ({"name": "stop", "arguments": {}}, None),
-    ({"name": "get_weather", "arguments": {}}, "output.name: 'get_weather' is not one of set_timer, stop"),
-    ({"name": "set_timer", "arguments": {"minutes": "5"}}, "output.arguments.minutes: expected integer, got string '5'"),
-    ({"name": "set_timer", "arguments": {}}, "output.arguments.minutes: required field is missing"),
-    ({"name": "set_timer", "arguments": {"minutes": 1, "volume": 3}},
-     "output.arguments.volume: unexpected field (allowed: label, minutes, repeat)"),
-    ({"name": "set_timer", "arguments": {"minutes": 1, "repeat": {"times": 2, "every": 3}}},
-     "output.arguments.repeat.every: unexpected field (allowed: times)"),
-    ({"name": "stop"}, "output.arguments: required field is missing"),
-])
+@pytest.mark.parametrize(
+    "output,reason",
+    [
+        ({"name": "set_timer", "arguments": {"minutes": 5}}, None),
+        ({"name": "stop", "arguments": {}}, None),
+        ({"name": "get_weather", "arguments": {}}, "output.name: 'get_weather' is not one of set_timer, stop"),
+        (
+            {"name": "set_timer", "arguments": {"minutes": "5"}},
+            "output.arguments.minutes: expected integer, got string '5'",
+        ),
+        ({"name": "set_timer", "arguments": {}}, "output.arguments.minutes: required field is missing"),
+        (
+            {"name": "set_timer", "arguments": {"minutes": 1, "volume": 3}},
+            "output.arguments.volume: unexpected field (allowed: label, minutes, repeat)",
+        ),
+        (
+            {"name": "set_timer", "arguments": {"minutes": 1, "repeat": {"times": 2, "every": 3}}},
+            "output.arguments.repeat.every: unexpected field (allowed: times)",
+        ),
+        ({"name": "stop"}, "output.arguments: required field is missing"),
+    ],
+)
 def test_schema_tool_calls(output, reason):
     verdict = _check("schema", [], _task("tool_calling", tools=TOOLS)).check({"input": "x", "output": output})
     assert verdict.accepted is (reason is None)
@@ -101,19 +137,27 @@ def test_schema_tool_calls(output, reason):
 
 def test_schema_strict_can_be_relaxed():
     loose = _check("schema", [], _task("tool_calling", tools=TOOLS), strict=False)
-    assert loose.check({"input": "x", "output": {"name": "set_timer", "arguments": {"minutes": 1, "volume": 3}}}).accepted
+    assert loose.check(
+        {"input": "x", "output": {"name": "set_timer", "arguments": {"minutes": 1, "volume": 3}}}
+    ).accepted
 
 
 def test_schema_extraction_output_schema():
-    schema = {"type": "object", "properties": {"people": {"type": "array", "items": {"type": "string"}},
-                                               "city": {"type": "string"}}, "required": ["people", "city"]}
+    schema = {
+        "type": "object",
+        "properties": {"people": {"type": "array", "items": {"type": "string"}}, "city": {"type": "string"}},
+        "required": ["people", "city"],
+    }
     check = _check("schema", [], _task("information_extraction", output_schema=schema))
     assert check.check({"input": "x", "output": {"people": ["A"], "city": "Oslo"}}).accepted
     assert check.check({"input": "x", "output": {"people": ["A"]}}).reason == "output.city: required field is missing"
-    assert check.check({"input": "x", "output": {"people": "A", "city": "Oslo"}}).reason == \
-        "output.people: expected array, got string 'A'"
+    assert (
+        check.check({"input": "x", "output": {"people": "A", "city": "Oslo"}}).reason
+        == "output.people: expected array, got string 'A'"
+    )
     assert check.check({"input": "x", "output": {"people": [], "city": "Oslo", "zip": "1"}}).reason.startswith(
-        "output.zip: unexpected field")
+        "output.zip: unexpected field"
+    )
 
 
 class ShortAnswers:
@@ -131,8 +175,10 @@ def test_schema_rules_hook_adds_rules(register_plugin):
 
 
 def test_novelty_grows_anchors_only_on_acceptance():
-    seeds = [{"input": f"seed question number {w} about " + "things " * n, "output": "yes"}
-             for n, w in enumerate("abcdefghij")]
+    seeds = [
+        {"input": f"seed question number {w} about " + "things " * n, "output": "yes"}
+        for n, w in enumerate("abcdefghij")
+    ]
     cascade = build_cascade(get_plugins().task_types["classification"], {"labels": ["yes", "no"]}, seeds)
     fresh = {"input": "which seed question about volcanoes under the ocean floor", "output": "no"}
     first = cascade.judge(fresh)

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import EVAL_OPTIONS, cli, console, eval_overrides, parse_points, preset, project_argument, \
-    with_options
+from germinate.cli.root import (
+    EVAL_OPTIONS,
+    cli,
+    console,
+    eval_overrides,
+    parse_points,
+    preset,
+    project_argument,
+    with_options,
+)
 from germinate.problems import GerminateError
 
 
@@ -15,8 +23,16 @@ from germinate.problems import GerminateError
 @project_argument
 @with_options(EVAL_OPTIONS)
 @click.option("--no-train", is_flag=True, help="Fail instead of training a missing trained or seed student.")
-def evaluate_command(project: Path, run_name: str, quick: bool, points: str, repeats: int | None,
-                     k_shot: int | None, max_examples: int | None, no_train: bool) -> None:
+def evaluate_command(
+    project: Path,
+    run_name: str,
+    quick: bool,
+    points: str,
+    repeats: int | None,
+    k_shot: int | None,
+    max_examples: int | None,
+    no_train: bool,
+) -> None:
     """Score teacher (k-shot), trained, seed-only and base student on the test split; write a report.
     Trained and seed students that are missing are trained first (unless --no-train)."""
     from germinate import render
@@ -42,8 +58,17 @@ def evaluate_command(project: Path, run_name: str, quick: bool, points: str, rep
 @with_options(EVAL_OPTIONS)
 @click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples (default 10,000; --quick 40).")
 @click.option("--max-cost", type=float, default=None, help="Stop teacher calls once this many USD are spent.")
-def run_command(project: Path, run_name: str, quick: bool, points: str, repeats: int | None, k_shot: int | None,
-                max_examples: int | None, n: int | None, max_cost: float | None) -> None:
+def run_command(
+    project: Path,
+    run_name: str,
+    quick: bool,
+    points: str,
+    repeats: int | None,
+    k_shot: int | None,
+    max_examples: int | None,
+    n: int | None,
+    max_cost: float | None,
+) -> None:
     """Everything: check, generate and validate, train, evaluate, report (resumes where it stopped)."""
     from germinate import render
     from germinate.pipeline import report_paths, run_pipeline
@@ -54,8 +79,9 @@ def run_command(project: Path, run_name: str, quick: bool, points: str, repeats:
     chosen = parse_points(points)
     loaded = load_project(project)
     run = RunFolder.of(project, run_name)
-    settings = resolve(loaded.config, preset(quick),
-                       {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}})
+    settings = resolve(
+        loaded.config, preset(quick), {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
+    )
     out = console()
     result = run_pipeline(loaded, run, settings, out, quick=quick, points=chosen, max_cost=max_cost)
     if result is not None:
@@ -64,12 +90,26 @@ def run_command(project: Path, run_name: str, quick: bool, points: str, repeats:
 
 @cli.command("bench")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
-@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=Path("bench-runs"),
-              show_default=True, help="Where projects built from datasets and the combined report go.")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("bench-runs"),
+    show_default=True,
+    help="Where projects built from datasets and the combined report go.",
+)
 @with_options(EVAL_OPTIONS)
 @click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples per project.")
-def bench_command(sources: tuple[Path, ...], workdir: Path, run_name: str, quick: bool, points: str,
-                  repeats: int | None, k_shot: int | None, max_examples: int | None, n: int | None) -> None:
+def bench_command(
+    sources: tuple[Path, ...],
+    workdir: Path,
+    run_name: str,
+    quick: bool,
+    points: str,
+    repeats: int | None,
+    k_shot: int | None,
+    max_examples: int | None,
+    n: int | None,
+) -> None:
     """The whole pipeline over several projects (or benchmark dataset folders with task.json) and one
     combined table. --quick fits a 2-core machine; the default is the paper's scale."""
     from germinate import render

@@ -14,16 +14,28 @@ from germinate.cli.root import QUICK_GENERATION, cli, console, preset, project_a
 @cli.command("generate")
 @project_argument
 @click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples to produce (default 10,000).")
-@click.option("--quick", is_flag=True, help=f"A preset for small machines: n={QUICK_GENERATION['n']}, "
-                                            f"batches of {QUICK_GENERATION['batch_size']}.")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help=f"A preset for small machines: n={QUICK_GENERATION['n']}, batches of {QUICK_GENERATION['batch_size']}.",
+)
 @run_option
 @click.option("--batch-size", type=int, default=None, help="Examples per batch of teacher calls.")
 @click.option("--seed", type=int, default=None, help="Random seed for θ samples and shown seeds.")
 @click.option("--no-cache", is_flag=True, help="Call the teacher even for cached requests.")
 @click.option("--max-cost", type=float, default=None, help="Stop once this many USD are spent (everything kept).")
 @click.option("--dry-run", is_flag=True, help="Estimate teacher calls, tokens and cost; send nothing.")
-def generate_command(project: Path, n: int | None, quick: bool, run_name: str, batch_size: int | None,
-                     seed: int | None, no_cache: bool, max_cost: float | None, dry_run: bool) -> None:
+def generate_command(
+    project: Path,
+    n: int | None,
+    quick: bool,
+    run_name: str,
+    batch_size: int | None,
+    seed: int | None,
+    no_cache: bool,
+    max_cost: float | None,
+    dry_run: bool,
+) -> None:
     """Generate synthetic examples until N pass the validation cascade (resumes where it stopped)."""
     from germinate import render
     from germinate.pipeline import generate_stage
@@ -32,8 +44,9 @@ def generate_command(project: Path, n: int | None, quick: bool, run_name: str, b
     from germinate.settings import resolve
 
     loaded = load_project(project)
-    settings = resolve(loaded.config, preset(quick),
-                       {"generation": {"n": n, "batch_size": batch_size, "seed": seed}}).generation
+    settings = resolve(
+        loaded.config, preset(quick), {"generation": {"n": n, "batch_size": batch_size, "seed": seed}}
+    ).generation
     run = RunFolder.of(project, run_name)
     if dry_run:
         click.echo(json.dumps(_estimate(loaded, settings, use_cache=not no_cache, max_cost=max_cost), indent=2))
@@ -54,16 +67,25 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
     engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
     try:
         props = project.task_type.own_properties(project.config)
-        ctx = GenContext(project, settings, Posterior(props, settings.prior, {}),
-                         context_chunks(project, settings.chunk_chars), prompt_overrides(project, settings))
+        ctx = GenContext(
+            project,
+            settings,
+            Posterior(props, settings.prior, {}),
+            context_chunks(project, settings.chunk_chars),
+            prompt_overrides(project, settings),
+        )
         messages = project.task_type.generation_prompt(ctx, make_example(ctx, 0), 0, [None] * project.task_type.phases)
         calls = len(project.seeds) + settings.n * project.task_type.phases
         prompt_in, prompt_out = estimate_tokens(ChatRequest(messages, {"max_tokens": settings.max_tokens}))
         cost = engine.meter.cost_of(engine.client.model, calls * prompt_in, calls * prompt_out)
-        return {"model": engine.client.model, "at_least_calls": calls,
-                "input_tokens_per_call": prompt_in, "max_output_tokens_per_call": prompt_out,
-                "at_least_cost_usd": None if cost is None else round(cost, 2),
-                "note": "rejected candidates add calls; the cache makes finished ones free"}
+        return {
+            "model": engine.client.model,
+            "at_least_calls": calls,
+            "input_tokens_per_call": prompt_in,
+            "max_output_tokens_per_call": prompt_out,
+            "at_least_cost_usd": None if cost is None else round(cost, 2),
+            "note": "rejected candidates add calls; the cache makes finished ones free",
+        }
     finally:
         engine.close()
 
@@ -71,22 +93,42 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
 @cli.command("validate")
 @project_argument
 @run_option
-@click.option("--candidates", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="Validate this JSONL of records instead of the run's candidates.jsonl.")
-@click.option("--set", "settings", multiple=True, metavar="VALIDATOR.OPTION=VALUE",
-              help="Override a validator setting for this replay (repeatable).")
+@click.option(
+    "--candidates",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Validate this JSONL of records instead of the run's candidates.jsonl.",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="VALIDATOR.OPTION=VALUE",
+    help="Override a validator setting for this replay (repeatable).",
+)
 @click.option("--disable", multiple=True, metavar="VALIDATOR", help="Leave a validator out (repeatable).")
 @click.option("--apply", is_flag=True, help="Write the new accepted/rejected files (default: only show the change).")
-def validate_command(project: Path, run_name: str, candidates: Path | None, settings: tuple[str, ...],
-                     disable: tuple[str, ...], apply: bool) -> None:
+def validate_command(
+    project: Path,
+    run_name: str,
+    candidates: Path | None,
+    settings: tuple[str, ...],
+    disable: tuple[str, ...],
+    apply: bool,
+) -> None:
     """Run the validation cascade over a run's candidates (no teacher calls) and show what changes."""
     from rich.progress import Progress
 
     from germinate.project.load import load_project
     from germinate.render import validation_table
     from germinate.run_folder import RunFolder
-    from germinate.validate.replay import (compare, load_candidates, parse_overrides, previous_decisions,
-                                           run_cascade, save)
+    from germinate.validate.replay import (
+        compare,
+        load_candidates,
+        parse_overrides,
+        previous_decisions,
+        run_cascade,
+        save,
+    )
 
     loaded = load_project(project)
     run = RunFolder.of(project, run_name)
@@ -96,8 +138,11 @@ def validate_command(project: Path, run_name: str, candidates: Path | None, sett
         bar = progress.add_task("validating", total=len(rows))
         outcome = run_cascade(loaded, rows, overrides, progress=lambda: progress.advance(bar))
     out = console()
-    out.print(validation_table(outcome.tally.as_dict(), title=f"validation of {len(rows)} candidates "
-                               f"({' -> '.join(outcome.order)})"))
+    out.print(
+        validation_table(
+            outcome.tally.as_dict(), title=f"validation of {len(rows)} candidates ({' -> '.join(outcome.order)})"
+        )
+    )
     before = previous_decisions(run)
     if before:
         change = compare(before, outcome.decisions)
@@ -106,9 +151,11 @@ def validate_command(project: Path, run_name: str, candidates: Path | None, sett
             total = sum(by.values())
             return f"{total} ({', '.join(f'{k} {v}' for k, v in sorted(by.items()))})" if total else "0"
 
-        out.print(f"against the recorded decisions: {counts(change['newly_accepted'])} newly accepted "
-                  f"(by who rejected them before), {counts(change['newly_rejected'])} newly rejected, "
-                  f"{change['unchanged']} unchanged")
+        out.print(
+            f"against the recorded decisions: {counts(change['newly_accepted'])} newly accepted "
+            f"(by who rejected them before), {counts(change['newly_rejected'])} newly rejected, "
+            f"{change['unchanged']} unchanged"
+        )
     if apply or not before:
         save(run, outcome)
         out.print(f"wrote {run.accepted}, {run.rejected} and {run.validation_summary}")

@@ -22,10 +22,12 @@ def plugins_command(as_json: bool) -> None:
 
     table = Table("plugin", "distribution", "version", "hooks", "provides")
     for row in rows:
-        provides = "; ".join(f"{kind.replace('_', ' ')}: {', '.join(names)}"
-                             for kind, names in row["provides"].items() if names)
-        table.add_row(row["name"], row["distribution"] or "-", row["version"] or "-",
-                      ", ".join(row["hooks"]), provides or "-")
+        provides = "; ".join(
+            f"{kind.replace('_', ' ')}: {', '.join(names)}" for kind, names in row["provides"].items() if names
+        )
+        table.add_row(
+            row["name"], row["distribution"] or "-", row["version"] or "-", ", ".join(row["hooks"]), provides or "-"
+        )
     console().print(table)
 
 
@@ -44,8 +46,7 @@ def _listing_command(kind: str, help_text: str) -> click.Command:
             return
         from rich.table import Table
 
-        table = Table(*(["order"] if kind == "validators" else []), "name", "plugin", "summary",
-                      "config schema")
+        table = Table(*(["order"] if kind == "validators" else []), "name", "plugin", "summary", "config schema")
         for row in rows:
             schema = row.get("config_schema") or {}
             keys = ", ".join(schema.get("properties", {})) or "-"

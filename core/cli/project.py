@@ -12,6 +12,7 @@ from germinate.cli.root import cli, project_argument
 from germinate.plugins import get_plugins
 from germinate.problems import GerminateError
 
+
 @cli.command("check")
 @project_argument
 def check_command(project: Path) -> None:
@@ -21,8 +22,10 @@ def check_command(project: Path) -> None:
     loaded, problems = check_project(project)
     if problems:
         raise GerminateError(problems)
-    click.echo(f"{project}: ok ({loaded.task_type.name}, {len(loaded.seeds)} seeds, "
-               f"{len(loaded.test)} test examples, {len(loaded.context_files)} context files)")
+    click.echo(
+        f"{project}: ok ({loaded.task_type.name}, {len(loaded.seeds)} seeds, "
+        f"{len(loaded.test)} test examples, {len(loaded.context_files)} context files)"
+    )
 
 
 def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
@@ -32,20 +35,33 @@ def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8")) if path.exists() else json.loads(text)
     except (json.JSONDecodeError, OSError) as exc:
-        raise click.BadParameter(f"expected JSON or a JSON file: {exc}")
+        raise click.BadParameter(f"expected JSON or a JSON file: {exc}") from None
 
 
 @cli.command("init")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--task-type", help="Task family (see `germinate task-types`).")
-@click.option("--from", "source", type=click.Path(path_type=Path, exists=True, file_okay=False),
-              help="Folder with task.json, seeds.jsonl and optional test.jsonl / documents.jsonl.")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Folder with task.json, seeds.jsonl and optional test.jsonl / documents.jsonl.",
+)
 @click.option("--description", help="Plain-English description of the task.")
-@click.option("--seeds", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="A seeds.jsonl to copy into the project.")
+@click.option(
+    "--seeds",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="A seeds.jsonl to copy into the project.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing project's task.yaml and seeds.")
-def init_command(directory: Path, task_type: str | None, source: Path | None, description: str | None,
-                 seeds: Path | None, force: bool) -> None:
+def init_command(
+    directory: Path,
+    task_type: str | None,
+    source: Path | None,
+    description: str | None,
+    seeds: Path | None,
+    force: bool,
+) -> None:
     """Create a project folder with a commented task.yaml (asks for what the flags leave out)."""
     from germinate.plugins import lookup
     from germinate.project.scaffold import init_from, read_records, scaffold
@@ -63,13 +79,15 @@ def init_command(directory: Path, task_type: str | None, source: Path | None, de
         schema = family.config_schema
         for key in schema.get("required", []):
             sub = schema["properties"][key]
-            hint = " (comma-separated)" if sub.get("type") == "array" and sub.get("items", {}).get("type") == "string" \
+            hint = (
+                " (comma-separated)"
+                if sub.get("type") == "array" and sub.get("items", {}).get("type") == "string"
                 else " (JSON, or a path to a JSON file)"
+            )
             extra[key] = click.prompt(f"{key}{hint}", value_proc=lambda t, s=sub: _parse_answer(t, s))
-        written = scaffold(directory, task_type, description, extra,
-                           seeds=read_records(seeds) if seeds else None, force=force)
+        written = scaffold(
+            directory, task_type, description, extra, seeds=read_records(seeds) if seeds else None, force=force
+        )
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: add seed examples if needed, then `germinate check {directory}`")
-
-

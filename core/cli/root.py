@@ -4,8 +4,9 @@ Heavy imports stay inside command bodies, so ``germinate --help`` answers quickl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -86,14 +87,17 @@ def eval_overrides(repeats: int | None, k_shot: int | None, max_examples: int | 
 
 
 def _describe(values: dict[str, dict[str, Any]]) -> str:
-    return "; ".join(f"{section} {', '.join(f'{k}={v}' for k, v in items.items())}" for section, items in values.items())
+    return "; ".join(
+        f"{section} {', '.join(f'{k}={v}' for k, v in items.items())}" for section, items in values.items()
+    )
 
 
 EVAL_OPTIONS = [
     run_option,
     click.option("--quick", is_flag=True, help="The small-machine preset: " + _describe(PRESETS["quick"])),
-    click.option("--points", default=",".join(POINTS), show_default=True,
-                 help="Reference points to evaluate (comma-separated)."),
+    click.option(
+        "--points", default=",".join(POINTS), show_default=True, help="Reference points to evaluate (comma-separated)."
+    ),
     click.option("--repeats", type=int, default=None, help="Training runs per trained point (default 3)."),
     click.option("--k-shot", type=int, default=None, help="Seed examples in the teacher's prompt (default 5)."),
     click.option("--max-examples", type=int, default=None, help="Evaluate a fixed random subset of the test split."),
@@ -107,4 +111,5 @@ def with_options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
         for option in reversed(options):
             function = option(function)
         return function
+
     return decorate

@@ -17,10 +17,17 @@ _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter fold
 @run_option
 @click.option("--seeds-only", is_flag=True, help="Train on the seeds alone (the seed-student baseline).")
 @click.option("--epochs", type=float, default=None, help="Override training.epochs.")
-@click.option("--merge", "merge", flag_value=True, default=None, help="Also write a merged plain HF model (or set training.merge).")
+@click.option(
+    "--merge",
+    "merge",
+    flag_value=True,
+    default=None,
+    help="Also write a merged plain HF model (or set training.merge).",
+)
 @click.option("--save-steps", type=int, default=None, help="Checkpoint every N optimizer steps.")
-def train_command(project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None,
-                  save_steps: int | None) -> None:
+def train_command(
+    project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None, save_steps: int | None
+) -> None:
     """LoRA-fine-tune the student on seeds + accepted examples (resumes from the last checkpoint)."""
     from germinate import render
     from germinate.pipeline import train_one
@@ -30,26 +37,45 @@ def train_command(project: Path, run_name: str, seeds_only: bool, epochs: float 
 
     loaded = load_project(project)
     # an absent --merge must not override training.merge in task.yaml
-    settings = resolve(loaded.config, None, {"training": {"epochs": epochs, "merge": merge or None,
-                                                          "save_steps": save_steps}})
+    settings = resolve(
+        loaded.config, None, {"training": {"epochs": epochs, "merge": merge or None, "save_steps": save_steps}}
+    )
     out = console()
-    result = train_one(loaded, RunFolder.of(project, run_name), settings.training, settings.student, out,
-                       seeds_only=seeds_only)
+    result = train_one(
+        loaded, RunFolder.of(project, run_name), settings.training, settings.student, out, seeds_only=seeds_only
+    )
     render.training(out, result)
 
 
 @cli.command("predict")
 @project_argument
-@click.option("--input", "input_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), required=True,
-              help="JSONL of records in the task's format (outputs, if present, are kept as references).")
-@click.option("--output", "output_file", type=click.Path(path_type=Path), default=None,
-              help="Where to write predictions (default: runs/<run>/predictions.jsonl).")
+@click.option(
+    "--input",
+    "input_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    required=True,
+    help="JSONL of records in the task's format (outputs, if present, are kept as references).",
+)
+@click.option(
+    "--output",
+    "output_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write predictions (default: runs/<run>/predictions.jsonl).",
+)
 @run_option
 @click.option("--model", "which", default="trained", show_default=True, help=_MODEL_HELP)
 @click.option("--batch-size", type=int, default=8, show_default=True)
 @click.option("--max-new-tokens", type=int, default=256, show_default=True)
-def predict_command(project: Path, input_file: Path, output_file: Path | None, run_name: str, which: str,
-                    batch_size: int, max_new_tokens: int) -> None:
+def predict_command(
+    project: Path,
+    input_file: Path,
+    output_file: Path | None,
+    run_name: str,
+    which: str,
+    batch_size: int,
+    max_new_tokens: int,
+) -> None:
     """Run a student over a JSONL file, batched, and write its predictions."""
     from germinate.jsonl import read_jsonl, write_jsonl
     from germinate.project.load import load_project
@@ -69,8 +95,9 @@ def predict_command(project: Path, input_file: Path, output_file: Path | None, r
     with console().status(f"predicting {len(records)} records"):
         outputs = model.generate(conversations, max_new_tokens=max_new_tokens, batch_size=batch_size)
     target = output_file or run.ensure().predict_output
-    write_jsonl(target, [{"line": r.line, "prediction": text, "record": r.data}
-                         for r, (text, _, _) in zip(records, outputs)])
+    write_jsonl(
+        target, [{"line": r.line, "prediction": text, "record": r.data} for r, (text, _, _) in zip(records, outputs)]
+    )
     click.echo(f"wrote {len(outputs)} predictions to {target}")
 
 
@@ -91,8 +118,9 @@ def serve_command(project: Path, run_name: str, which: str, host: str, port: int
     loaded = load_project(project)
     student = resolve(loaded.config).student
     base, adapter = resolve_model(student, RunFolder.of(project, run_name), which)
-    server = make_server(Student(base, adapter, student.dtype, student.max_length), loaded.name,
-                         loaded.config["description"], host, port)
+    server = make_server(
+        Student(base, adapter, student.dtype, student.max_length), loaded.name, loaded.config["description"], host, port
+    )
     click.echo(f"serving {loaded.name} on http://{host}:{server.server_address[1]}/v1 (Ctrl-C to stop)", err=True)
     try:
         server.serve_forever()

@@ -10,25 +10,39 @@ import click
 from germinate.cli.root import cli, console
 from germinate.problems import GerminateError
 
+
 @cli.command("ask")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.argument("prompt", nargs=-1)
-@click.option("--requests", "requests_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help='JSONL of {"messages": [...], "params": {...}} to send instead of PROMPT.')
+@click.option(
+    "--requests",
+    "requests_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help='JSONL of {"messages": [...], "params": {...}} to send instead of PROMPT.',
+)
 @click.option("-n", "--samples", default=1, show_default=True, help="Draws per prompt.")
 @click.option("--system", default=None, help="System message (default: the task description).")
 @click.option("--no-cache", is_flag=True, help="Call the teacher even for cached requests.")
 @click.option("--max-cost", type=float, default=None, help="Stop starting calls once this many USD are spent.")
 @click.option("--dry-run", is_flag=True, help="Estimate calls, tokens and cost; send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
-def ask_command(project: Path, prompt: tuple[str, ...], requests_file: Path | None, samples: int,
-                system: str | None, no_cache: bool, max_cost: float | None, dry_run: bool, as_json: bool) -> None:
+def ask_command(
+    project: Path,
+    prompt: tuple[str, ...],
+    requests_file: Path | None,
+    samples: int,
+    system: str | None,
+    no_cache: bool,
+    max_cost: float | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     """Send prompts to the project's teacher through the engine (cache, retries, cost)."""
-    from germinate.teachers.engine import run_sync
     from germinate.jsonl import read_jsonl
-    from germinate.teachers.progress import TeacherProgress
     from germinate.project.load import load_project
     from germinate.teachers.base import ChatRequest
+    from germinate.teachers.engine import run_sync
+    from germinate.teachers.progress import TeacherProgress
     from germinate.teachers.setup import make_engine
 
     loaded = load_project(project)
@@ -40,11 +54,15 @@ def ask_command(project: Path, prompt: tuple[str, ...], requests_file: Path | No
         for record in records:
             if not isinstance(record.data.get("messages"), list):
                 raise GerminateError(f"{requests_file}:{record.line}: messages: expected a list of chat messages")
-            requests += [ChatRequest(record.data["messages"], record.data.get("params", {}), sample=i, stage="ask")
-                         for i in range(samples)]
+            requests += [
+                ChatRequest(record.data["messages"], record.data.get("params", {}), sample=i, stage="ask")
+                for i in range(samples)
+            ]
     elif prompt:
-        messages = [{"role": "system", "content": system or loaded.config["description"]},
-                    {"role": "user", "content": " ".join(prompt)}]
+        messages = [
+            {"role": "system", "content": system or loaded.config["description"]},
+            {"role": "user", "content": " ".join(prompt)},
+        ]
         requests = [ChatRequest(messages, {}, sample=i, stage="ask") for i in range(samples)]
     else:
         raise click.UsageError("give a PROMPT or --requests FILE")
@@ -57,9 +75,18 @@ def ask_command(project: Path, prompt: tuple[str, ...], requests_file: Path | No
         results = run_sync(engine, requests)
     for result in results:
         if as_json:
-            click.echo(json.dumps({"sample": result.request.sample, "ok": result.ok, "cached": result.cached,
-                                   "text": result.completion.text if result.ok else None, "error": result.error,
-                                   "message": result.message if not result.ok else None}))
+            click.echo(
+                json.dumps(
+                    {
+                        "sample": result.request.sample,
+                        "ok": result.ok,
+                        "cached": result.cached,
+                        "text": result.completion.text if result.ok else None,
+                        "error": result.error,
+                        "message": result.message if not result.ok else None,
+                    }
+                )
+            )
         elif result.ok:
             click.echo(result.completion.text)
         else:
@@ -69,8 +96,6 @@ def ask_command(project: Path, prompt: tuple[str, ...], requests_file: Path | No
         click.echo(f"stopped starting new calls: --max-cost {max_cost} reached; finished calls are cached", err=True)
     if engine.stats.faults:
         click.echo(f"teacher faults (retried): {json.dumps(dict(engine.stats.faults), sort_keys=True)}", err=True)
-
-
 
 
 @cli.group("cache")
@@ -91,10 +116,18 @@ def cache_stats(project: Path, as_json: bool) -> None:
         return
     from rich.table import Table
 
-    table = Table("model", "stage", "calls", "input tok", "output tok",
-                  title=f"{stats['path']}: {stats['calls']} calls, {stats['bytes'] / 1e6:.1f} MB")
+    table = Table(
+        "model",
+        "stage",
+        "calls",
+        "input tok",
+        "output tok",
+        title=f"{stats['path']}: {stats['calls']} calls, {stats['bytes'] / 1e6:.1f} MB",
+    )
     for row in stats["by"]:
-        table.add_row(row["model"], row["stage"], str(row["calls"]), str(row["input_tokens"]), str(row["output_tokens"]))
+        table.add_row(
+            row["model"], row["stage"], str(row["calls"]), str(row["input_tokens"]), str(row["output_tokens"])
+        )
     console().print(table)
 
 
@@ -107,5 +140,3 @@ def cache_clear(project: Path, stage: str | None) -> None:
 
     removed = Cache.for_project(project).clear(stage)
     click.echo(f"removed {removed} cached calls")
-
-

@@ -15,8 +15,9 @@ import json
 import random
 import statistics
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -81,8 +82,10 @@ def teacher_messages(project: Project, shots: list[dict], record: dict) -> list[
     system = project.config["description"] + (f"\n\n{extra}" if extra else "")
     messages = [{"role": "system", "content": system}]
     for shot in shots:
-        messages += [{"role": "user", "content": task.prompt_text(shot)},
-                     {"role": "assistant", "content": task.target_text(shot)}]
+        messages += [
+            {"role": "user", "content": task.prompt_text(shot)},
+            {"role": "assistant", "content": task.target_text(shot)},
+        ]
     return messages + [{"role": "user", "content": task.prompt_text(record)}]
 
 
@@ -149,8 +152,14 @@ class Scorer:
         pairs = []
         for i, seed in enumerate(seeds[:10]):
             reference = task.target_text(seed)
-            other = next((task.target_text(s) for s in seeds[i + 1:] + seeds[:i]
-                          if not obviously_equal(task.target_text(s), reference)), None)
+            other = next(
+                (
+                    task.target_text(s)
+                    for s in seeds[i + 1 :] + seeds[:i]
+                    if not obviously_equal(task.target_text(s), reference)
+                ),
+                None,
+            )
             pairs.append((task.prompt_text(seed), reference, reference, True))
             if other is not None:
                 pairs.append((task.prompt_text(seed), reference, other, False))
@@ -159,10 +168,15 @@ class Scorer:
         verdicts = [verdict_score(r.completion.text if r.ok else None, "", r.error).correct for r in results]
         right = [v for v, pair in zip(verdicts, pairs) if pair[3]]
         swapped = [v for v, pair in zip(verdicts, pairs) if not pair[3]]
-        self.check = {"own_answers": len(right), "own_accepted": sum(right),
-                      "swapped_answers": len(swapped), "swapped_rejected": sum(1 for v in swapped if not v)}
-        self.check["reliable"] = (self.check["own_accepted"] >= 0.8 * len(right)
-                                  and self.check["swapped_rejected"] >= 0.8 * len(swapped))
+        self.check = {
+            "own_answers": len(right),
+            "own_accepted": sum(right),
+            "swapped_answers": len(swapped),
+            "swapped_rejected": sum(1 for v in swapped if not v),
+        }
+        self.check["reliable"] = self.check["own_accepted"] >= 0.8 * len(right) and self.check[
+            "swapped_rejected"
+        ] >= 0.8 * len(swapped)
         return self.check
 
     def score(self, records: list[dict], predictions: list[str]) -> list[dict[str, Any]]:
@@ -171,8 +185,15 @@ class Scorer:
         pending: list[int] = []
         for index, (record, prediction) in enumerate(zip(records, predictions)):
             score: Score = task.score(prediction, record, config)
-            row = {"index": index, "input": task.prompt_text(record), "reference": task.target_text(record),
-                   "prediction": prediction, "correct": score.correct, "error": score.error, "judged_by": "metric"}
+            row = {
+                "index": index,
+                "input": task.prompt_text(record),
+                "reference": task.target_text(record),
+                "prediction": prediction,
+                "correct": score.correct,
+                "error": score.error,
+                "judged_by": "metric",
+            }
             if score.correct is None:
                 if obviously_equal(prediction, row["reference"]):
                     row.update(correct=True, judged_by="exact")
@@ -184,8 +205,12 @@ class Scorer:
                 raise GerminateError("this task type needs a judge, and no judge model is configured")
             self.engine = self.engine or self.judge()
             self.calibrate([r.data for r in self.project.seeds])
-            requests = [judge_request(self.template, config["description"], rows[i]["input"], rows[i]["reference"],
-                                      rows[i]["prediction"]) for i in pending]
+            requests = [
+                judge_request(
+                    self.template, config["description"], rows[i]["input"], rows[i]["reference"], rows[i]["prediction"]
+                )
+                for i in pending
+            ]
             results = self.engine.run_blocking(requests)
             self.judge_calls += len(requests)
             for i, result in zip(pending, results):
@@ -209,9 +234,18 @@ def cell(summary: dict[str, Any] | None) -> str:
     return text + (f" ± {summary['std']:.3f}" if summary["std"] >= 0.005 else "")
 
 
-def evaluate(project: Project, run: RunFolder, settings: EvalSettings, student: StudentSettings, *,
-             models: list[Model], adapters: Mapping[Model, Path] | None = None, teacher_engine: Any | None = None,
-             judge: Callable[[], Any] | None = None, progress: Callable[[str], None] | None = None) -> EvalResult:
+def evaluate(
+    project: Project,
+    run: RunFolder,
+    settings: EvalSettings,
+    student: StudentSettings,
+    *,
+    models: list[Model],
+    adapters: Mapping[Model, Path] | None = None,
+    teacher_engine: Any | None = None,
+    judge: Callable[[], Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EvalResult:
     """Predict, score and summarise ``models``; writes the run's eval predictions.
 
     ``adapters`` gives the finished adapter of every trained model (the train stage made them);
@@ -234,18 +268,25 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, student: 
         if model.point == "teacher":
             if teacher_engine is None:
                 raise GerminateError("no teacher to evaluate")
-            requests = [ChatRequest(teacher_messages(project, shots, r),
-                                    {"temperature": 0.0, "max_tokens": budget}, stage="evaluate") for r in records]
-            fingerprint = _fingerprint({"teacher": teacher_engine.client.identity,
-                                        "requests": [q.key({}) for q in requests]})
+            requests = [
+                ChatRequest(
+                    teacher_messages(project, shots, r), {"temperature": 0.0, "max_tokens": budget}, stage="evaluate"
+                )
+                for r in records
+            ]
+            fingerprint = _fingerprint(
+                {"teacher": teacher_engine.client.identity, "requests": [q.key({}) for q in requests]}
+            )
             predictions = cache.load(model.name, fingerprint)
             if predictions is None:
                 say(f"teacher ({teacher_engine.client.model}, {len(shots)}-shot) on {len(records)} test examples")
                 results = teacher_engine.run_blocking(requests)
                 failed = [res for res in results if not res.ok]
                 if failed:
-                    raise GerminateError(f"teacher: {len(failed)} of {len(results)} evaluation calls failed "
-                                         f"({failed[0].error}: {failed[0].message}); rerun to retry them")
+                    raise GerminateError(
+                        f"teacher: {len(failed)} of {len(results)} evaluation calls failed "
+                        f"({failed[0].error}: {failed[0].message}); rerun to retry them"
+                    )
                 predictions = [res.completion.text.strip() for res in results]
                 cache.save(model.name, fingerprint, predictions)
             described: dict[str, Any] = {"model": teacher_engine.client.model, "k_shot": len(shots)}
@@ -255,15 +296,24 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, student: 
                 adapter = (adapters or {}).get(model)
                 if adapter is None:
                     raise GerminateError(f"{model.name}: no trained adapter to evaluate")
-            fingerprint = _fingerprint({"adapter": str(adapter), "stamp": _adapter_stamp(adapter), "test": test_hash,
-                                        "student": project.config.get("student"),
-                                        "max_new_tokens": budget})
+            fingerprint = _fingerprint(
+                {
+                    "adapter": str(adapter),
+                    "stamp": _adapter_stamp(adapter),
+                    "test": test_hash,
+                    "student": project.config.get("student"),
+                    "max_new_tokens": budget,
+                }
+            )
             predictions = cache.load(model.name, fingerprint)
             if predictions is None:
                 say(f"{model.name}: predicting {len(records)} test examples")
                 loaded = Student.load(student, adapter)
-                outputs = loaded.generate([student_messages(project, r) for r in records],
-                                          max_new_tokens=budget, batch_size=settings.batch_size)
+                outputs = loaded.generate(
+                    [student_messages(project, r) for r in records],
+                    max_new_tokens=budget,
+                    batch_size=settings.batch_size,
+                )
                 predictions = [text for text, _, _ in outputs]
                 cache.save(model.name, fingerprint, predictions)
                 del loaded
@@ -272,21 +322,44 @@ def evaluate(project: Project, run: RunFolder, settings: EvalSettings, student: 
         rows = scorer.score(records, predictions)
         write_jsonl(run.predictions / f"{model.name}.jsonl", rows)
         if not wrong and model.point != "teacher":  # the first student listed, trained ones first by POINTS
-            wrong = [{"model": model.name, **{k: r[k] for k in ("input", "prediction", "reference", "error")}}
-                     for r in rows if not r["correct"]][:10]
+            wrong = [
+                {"model": model.name, **{k: r[k] for k in ("input", "prediction", "reference", "error")}}
+                for r in rows
+                if not r["correct"]
+            ][:10]
         correct = sum(1 for r in rows if r["correct"])
-        per_model[model.name] = {"point": model.point, "repeat": model.repeat, "accuracy": correct / len(rows),
-                                 "correct": correct, "examples": len(rows),
-                                 "unparseable": sum(1 for r in rows if r["error"]), **described}
+        per_model[model.name] = {
+            "point": model.point,
+            "repeat": model.repeat,
+            "accuracy": correct / len(rows),
+            "correct": correct,
+            "examples": len(rows),
+            "unparseable": sum(1 for r in rows if r["error"]),
+            **described,
+        }
     points = list(dict.fromkeys(m.point for m in models))
-    summary = {point: summarise([m["accuracy"] for m in per_model.values() if m["point"] == point])
-               for point in points}
+    summary = {point: summarise([m["accuracy"] for m in per_model.values() if m["point"] == point]) for point in points}
     return EvalResult(
-        project=project.name, task_type=project.task_type.name, run=run.path.name, run_dir=str(run.path),
-        test_examples=len(records), test_split=len(project.test), metric=project.task_type.metric,
-        settings=settings.as_dict(), points=summary, models=per_model,
-        judge={"prompt_id": scorer.prompt_id, "model": scorer.engine.client.model if scorer.engine else None,
-               "calls": scorer.judge_calls, "check": scorer.check},
-        examples_wrong=wrong, predictions_dir=str(run.predictions.relative_to(run.path.parent.parent)),
-        shots=len(shots), max_new_tokens=budget, seconds=round(time.monotonic() - started, 1),
-        student=student.model)
+        project=project.name,
+        task_type=project.task_type.name,
+        run=run.path.name,
+        run_dir=str(run.path),
+        test_examples=len(records),
+        test_split=len(project.test),
+        metric=project.task_type.metric,
+        settings=settings.as_dict(),
+        points=summary,
+        models=per_model,
+        judge={
+            "prompt_id": scorer.prompt_id,
+            "model": scorer.engine.client.model if scorer.engine else None,
+            "calls": scorer.judge_calls,
+            "check": scorer.check,
+        },
+        examples_wrong=wrong,
+        predictions_dir=str(run.predictions.relative_to(run.path.parent.parent)),
+        shots=len(shots),
+        max_new_tokens=budget,
+        seconds=round(time.monotonic() - started, 1),
+        student=student.model,
+    )

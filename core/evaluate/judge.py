@@ -15,8 +15,8 @@ import re
 import string
 from typing import Any
 
-from germinate.tasks.score import Score
 from germinate.problems import GerminateError, Problem
+from germinate.tasks.score import Score
 from germinate.teachers.base import ChatRequest
 
 JUDGE_PROMPT_VERSION = "builtin-v1"
@@ -64,8 +64,11 @@ def judge_prompt(project: Any) -> tuple[str, str]:
     names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     unknown = [n for n in names if n not in PLACEHOLDERS]
     if unknown:
-        raise GerminateError(Problem(where[0], None, where[1], f"unknown placeholder {{{unknown[0]}}} "
-                                                               f"(available: {', '.join(PLACEHOLDERS)})"))
+        raise GerminateError(
+            Problem(
+                where[0], None, where[1], f"unknown placeholder {{{unknown[0]}}} (available: {', '.join(PLACEHOLDERS)})"
+            )
+        )
     if "prediction" not in names or "reference" not in names:
         raise GerminateError(Problem(where[0], None, where[1], "must contain {prediction} and {reference}"))
     return template, "custom-" + hashlib.sha256(template.encode("utf-8")).hexdigest()[:8]

@@ -15,39 +15,53 @@ def table(results: list[EvalResult]) -> list[str]:
     for result in results:
         cells = [cell(result.points.get(p)) for p in POINTS]
         metric = result.metric + (" (unreliable judge)" if result.judge_unreliable else "")
-        lines.append(f"| {result.project} | {result.task_type} | {metric} | "
-                     f"{result.test_examples} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {result.project} | {result.task_type} | {metric} | {result.test_examples} | " + " | ".join(cells) + " |"
+        )
     return lines
 
 
 def _details(result: EvalResult) -> list[str]:
     settings = result.settings
-    lines = [f"### {result.project}", "",
-             f"* test examples: {result.test_examples} of {result.test_split} "
-             f"(max_examples {settings['max_examples']}, seed {settings['seed']}); "
-             f"teacher {result.shots}-shot from the seeds; {settings['repeats']} repeat(s) per trained point",
-             f"* judge: prompt {result.judge['prompt_id']}, model {result.judge['model'] or '-'}, "
-             f"{result.judge['calls']} calls"]
+    lines = [
+        f"### {result.project}",
+        "",
+        f"* test examples: {result.test_examples} of {result.test_split} "
+        f"(max_examples {settings['max_examples']}, seed {settings['seed']}); "
+        f"teacher {result.shots}-shot from the seeds; {settings['repeats']} repeat(s) per trained point",
+        f"* judge: prompt {result.judge['prompt_id']}, model {result.judge['model'] or '-'}, "
+        f"{result.judge['calls']} calls",
+    ]
     check = result.judge.get("check")
     if check:
-        lines.append(f"* judge check on the seeds: accepted {check['own_accepted']}/{check['own_answers']} of their "
-                     f"own answers, rejected {check['swapped_rejected']}/{check['swapped_answers']} swapped answers"
-                     + ("" if check["reliable"] else " — **the judge cannot tell right from wrong answers here; "
-                                                     "judged scores are not meaningful (configure a stronger "
-                                                     "evaluation.judge)**"))
+        lines.append(
+            f"* judge check on the seeds: accepted {check['own_accepted']}/{check['own_answers']} of their "
+            f"own answers, rejected {check['swapped_rejected']}/{check['swapped_answers']} swapped answers"
+            + (
+                ""
+                if check["reliable"]
+                else " — **the judge cannot tell right from wrong answers here; "
+                "judged scores are not meaningful (configure a stronger "
+                "evaluation.judge)**"
+            )
+        )
     if result.pipeline:
         lines.append("* pipeline: " + ", ".join(f"{k} {v}" for k, v in result.pipeline.items()))
     lines += ["", "| model | correct | accuracy | unparseable | predictions |", "|---|---|---|---|---|"]
     for name, model in result.models.items():
-        lines.append(f"| {name} | {model['correct']}/{model['examples']} | {model['accuracy']:.3f} | "
-                     f"{model['unparseable']} | {result.predictions_dir}/{name}.jsonl |")
+        lines.append(
+            f"| {name} | {model['correct']}/{model['examples']} | {model['accuracy']:.3f} | "
+            f"{model['unparseable']} | {result.predictions_dir}/{name}.jsonl |"
+        )
     wrong = result.examples_wrong
     if wrong:
         lines += ["", f"What {wrong[0]['model']} gets wrong (first {len(wrong)}):", ""]
         for row in wrong:
             reason = f" — {row['error']}" if row.get("error") else ""
-            lines.append(f"* `{_short(row['input'])}` → `{_short(row['prediction'])}` "
-                         f"(expected `{_short(row['reference'])}`){reason}")
+            lines.append(
+                f"* `{_short(row['input'])}` → `{_short(row['prediction'])}` "
+                f"(expected `{_short(row['reference'])}`){reason}"
+            )
     return lines + [""]
 
 
@@ -59,8 +73,7 @@ def _short(text: str, limit: int = 90) -> str:
 def write_report(results: list[EvalResult], folder: Path, title: str = "germinate evaluation") -> dict[str, Path]:
     """report.md, report.json (one result, or a list of them) and report.png in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = [f"# {title}", "",
-             "Mean over repeats; ± is the sample standard deviation when it is at least 0.005.", ""]
+    lines = [f"# {title}", "", "Mean over repeats; ± is the sample standard deviation when it is at least 0.005.", ""]
     lines += table(results) + [""]
     for result in results:
         lines += _details(result)

@@ -13,24 +13,33 @@ import hashlib
 import json
 import random
 import string
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
-from germinate.validate.cascade import build_cascade
-from germinate.teachers.engine import Engine
+from germinate.generate.properties import (
+    BUILT_IN,
+    DEFAULT_ACTIVE,
+    Posterior,
+    Property,
+    label_request,
+    length_fallback,
+    parse_labels,
+    parse_topics,
+    topic_property,
+    topics_request,
+)
 from germinate.jsonl import append_jsonl, write_jsonl
-from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
-from germinate.tasks.parsing import ParseError
 from germinate.problems import GerminateError, Problem
 from germinate.project.load import Project
-from germinate.generate.properties import (BUILT_IN, DEFAULT_ACTIVE, Posterior, Property, label_request,
-                         length_fallback, parse_labels, parse_topics, topic_property, topics_request)
 from germinate.run_folder import RunFolder, write_json
 from germinate.settings import GenerationSettings
+from germinate.tasks.parsing import ParseError
 from germinate.teachers.base import ChatRequest
-
+from germinate.teachers.engine import Engine
+from germinate.validate.cascade import build_cascade
+from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 
 
 @attrs.define
@@ -90,8 +99,14 @@ class GenContext:
             return template.format(**fields)
         except (KeyError, IndexError) as exc:
             names = sorted({f for _, f, _, _ in string.Formatter().parse(self.task_type.templates[name]) if f})
-            raise GerminateError(Problem("task.yaml", None, f"generation.prompts.{name}",
-                                         f"unknown placeholder {{{exc.args[0]}}} (available: {', '.join(names)})"))
+            raise GerminateError(
+                Problem(
+                    "task.yaml",
+                    None,
+                    f"generation.prompts.{name}",
+                    f"unknown placeholder {{{exc.args[0]}}} (available: {', '.join(names)})",
+                )
+            ) from None
 
 
 # -- properties ----------------------------------------------------------------------------------
@@ -130,14 +145,22 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
                 record["topics_unusable"] = "the teacher proposed fewer than two usable topics; topic left out"
         else:
             known = [*BUILT_IN, "topic", *own]
-            raise GerminateError(Problem("task.yaml", None, "generation.properties",
-                                         f"unknown property {name!r} (available: {', '.join(known)})"))
+            raise GerminateError(
+                Problem(
+                    "task.yaml",
+                    None,
+                    "generation.properties",
+                    f"unknown property {name!r} (available: {', '.join(known)})",
+                )
+            )
 
     labels: list[dict[str, str | None]] = [dict(task_type.seed_values(s, config)) for s in seeds]
     sources: list[dict[str, str]] = [{k: "record" for k in row} for row in labels]
     if teacher_props:
-        requests = [label_request(config["description"], _seed_text(task_type, s), teacher_props, i)
-                    for i, s in enumerate(seeds)]
+        requests = [
+            label_request(config["description"], _seed_text(task_type, s), teacher_props, i)
+            for i, s in enumerate(seeds)
+        ]
         for i, result in enumerate(engine.run_blocking(requests)):
             parsed = parse_labels(result.completion.text, teacher_props) if result.ok else {}
             for prop in teacher_props:
@@ -207,9 +230,15 @@ def prompt_overrides(project: Project, settings: GenerationSettings) -> dict[str
             overrides.setdefault(path.stem, path.read_text(encoding="utf-8"))
     unknown = sorted(set(overrides) - set(project.task_type.templates))
     if unknown:
-        raise GerminateError(Problem("task.yaml", None, f"generation.prompts.{unknown[0]}",
-                                     f"no such prompt for {project.task_type.name} "
-                                     f"(prompts: {', '.join(sorted(project.task_type.templates))})"))
+        raise GerminateError(
+            Problem(
+                "task.yaml",
+                None,
+                f"generation.prompts.{unknown[0]}",
+                f"no such prompt for {project.task_type.name} "
+                f"(prompts: {', '.join(sorted(project.task_type.templates))})",
+            )
+        )
     return overrides
 
 
@@ -231,8 +260,9 @@ def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[
         prompts = [task_type.generation_prompt(ctx, e, phase, previous[e.index]) for e in alive]
         for e, messages in zip(alive, prompts):
             hashes[e.index] = hashes.get(e.index, "") + _hash(messages)[: 16 // task_type.phases]
-        results = engine.run_blocking([ChatRequest(m, params, sample=e.index, stage="generate")
-                                      for e, m in zip(alive, prompts)])
+        results = engine.run_blocking(
+            [ChatRequest(m, params, sample=e.index, stage="generate") for e, m in zip(alive, prompts)]
+        )
         for e, result in zip(alive, results):
             if result.error == "budget":
                 return None
@@ -241,22 +271,36 @@ def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[
                 continue
             raws[e.index].append(result.completion.text)
             try:
-                previous[e.index].append(task_type.parse_phase(ctx, e, phase, result.completion.text, previous[e.index]))
+                previous[e.index].append(
+                    task_type.parse_phase(ctx, e, phase, result.completion.text, previous[e.index])
+                )
             except ParseError as exc:
                 failed[e.index] = f"{PARSE}: {exc}"
     rows = []
     for e in examples:
         error = failed.get(e.index)
-        rows.append({"id": f"c{e.index:06d}", "index": e.index,
-                     "record": None if error else previous[e.index][-1],
-                     "raw": "\n\n---\n\n".join(raws[e.index]) if raws[e.index] else None,
-                     "error": error, "theta": e.theta, "teacher": engine.client.model,
-                     "prompt_hash": hashes.get(e.index)})
+        rows.append(
+            {
+                "id": f"c{e.index:06d}",
+                "index": e.index,
+                "record": None if error else previous[e.index][-1],
+                "raw": "\n\n---\n\n".join(raws[e.index]) if raws[e.index] else None,
+                "error": error,
+                "theta": e.theta,
+                "teacher": engine.client.model,
+                "prompt_hash": hashes.get(e.index),
+            }
+        )
     return rows
 
 
-def run_generation(project: Project, engine: Engine, settings: GenerationSettings, run: RunFolder,
-                   on_accept: Callable[[int, int], None] | None = None) -> GenerationResult:
+def run_generation(
+    project: Project,
+    engine: Engine,
+    settings: GenerationSettings,
+    run: RunFolder,
+    on_accept: Callable[[int, int], None] | None = None,
+) -> GenerationResult:
     run.ensure()
     if run.properties.exists():
         saved = json.loads(run.properties.read_text(encoding="utf-8"))
@@ -265,7 +309,9 @@ def run_generation(project: Project, engine: Engine, settings: GenerationSetting
         posterior, record = build_posterior(project, engine, settings)
         record.update({"seed": settings.seed, "prior": settings.prior})
         write_json(run.properties, record)
-    ctx = GenContext(project, settings, posterior, context_chunks(project, settings.chunk_chars), prompt_overrides(project, settings))
+    ctx = GenContext(
+        project, settings, posterior, context_chunks(project, settings.chunk_chars), prompt_overrides(project, settings)
+    )
 
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds)
@@ -302,12 +348,21 @@ def run_generation(project: Project, engine: Engine, settings: GenerationSetting
         next_index = new_candidates[-1]["index"] + 1
         if on_accept:
             on_accept(tally.accepted, next_index)
-    write_json(run.validation_summary, {"order": cascade.names,
-                                        "settings": {s.name: s.settings for s in cascade.steps}, **tally.as_dict()})
+    write_json(
+        run.validation_summary,
+        {"order": cascade.names, "settings": {s.name: s.settings for s in cascade.steps}, **tally.as_dict()},
+    )
     coverage = coverage_report(project, posterior, run.rows(run.accepted))
     write_json(run.coverage, coverage)
-    return GenerationResult(accepted=tally.accepted, target=settings.n, candidates=tally.candidates,
-                            validation=tally.as_dict(), order=cascade.names, coverage=coverage, stopped=stopped)
+    return GenerationResult(
+        accepted=tally.accepted,
+        target=settings.n,
+        candidates=tally.candidates,
+        validation=tally.as_dict(),
+        order=cascade.names,
+        coverage=coverage,
+        stopped=stopped,
+    )
 
 
 def _posterior_from_saved(project: Project, saved: dict[str, Any], settings: GenerationSettings) -> Posterior:
@@ -335,6 +390,8 @@ def coverage_report(project: Project, posterior: Posterior, accepted: list[dict[
                 counts[value] += 1
         total = sum(counts.values()) or 1
         mean = posterior.mean(prop)
-        out["properties"][prop.name] = {v: {"accepted": counts[v], "share": round(counts[v] / total, 4),
-                                            "posterior": round(mean[v], 4)} for v in prop.values}
+        out["properties"][prop.name] = {
+            v: {"accepted": counts[v], "share": round(counts[v] / total, 4), "posterior": round(mean[v], 4)}
+            for v in prop.values
+        }
     return out

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
+from germinate.tasks.property import Property
 from germinate.teachers.base import ChatRequest
 
 if TYPE_CHECKING:
@@ -25,34 +26,28 @@ DEFAULT_ACTIVE = ("complexity",)
 MAX_TOPICS = 10
 
 
-@attrs.frozen
-class Property:
-    name: str
-    values: tuple[str, ...]
-    #: what the teacher reads when labelling a seed
-    question: str
-    #: value -> mutation instruction for the generation prompt
-    instructions: dict[str, str]
-    #: "teacher" (labelled by the teacher) or "record" (read off the seed by the task type)
-    source: str = "teacher"
-
-    def instruction(self, value: str) -> str:
-        return self.instructions.get(value, f"The example's {self.name} should be: {value}.")
-
-
 COMPLEXITY = Property(
-    "complexity", ("simple", "moderate", "complex"),
+    "complexity",
+    ("simple", "moderate", "complex"),
     "How complex is the example: simple, moderate or complex?",
-    {"simple": "The example should be simple: short, direct and unambiguous.",
-     "moderate": "The example should be of moderate complexity: some detail, or one extra condition.",
-     "complex": "The example should be complex: several details, conditions or steps, or wording that "
-                "needs careful reading."})
+    {
+        "simple": "The example should be simple: short, direct and unambiguous.",
+        "moderate": "The example should be of moderate complexity: some detail, or one extra condition.",
+        "complex": "The example should be complex: several details, conditions or steps, or wording that "
+        "needs careful reading.",
+    },
+)
 
 LENGTH = Property(
-    "length", ("short", "medium", "long"),
+    "length",
+    ("short", "medium", "long"),
     "How long is the example's input compared with typical inputs for this task: short, medium or long?",
-    {"short": "The input should be short.", "medium": "The input should be of medium length.",
-     "long": "The input should be long for this task."})
+    {
+        "short": "The input should be short.",
+        "medium": "The input should be of medium length.",
+        "long": "The input should be long for this task.",
+    },
+)
 
 
 #: the properties the teacher labels whose values are fixed (topic's come from the teacher)
@@ -60,8 +55,12 @@ BUILT_IN = {p.name: p for p in (COMPLEXITY, LENGTH)}
 
 
 def topic_property(topics: list[str]) -> Property:
-    return Property("topic", tuple(topics), f"Which of these topics fits the example best: {', '.join(topics)}?",
-                    {t: f"The example should be about {t}." for t in topics})
+    return Property(
+        "topic",
+        tuple(topics),
+        f"Which of these topics fits the example best: {', '.join(topics)}?",
+        {t: f"The example should be about {t}." for t in topics},
+    )
 
 
 def _normalise(text: str) -> str:
@@ -100,19 +99,32 @@ def match_value(answer: Any, values: tuple[str, ...]) -> str | None:
 def label_request(description: str, record_text: str, props: list[Property], index: int) -> ChatRequest:
     fields = "\n".join(f'- "{p.name}": {p.question} One of: {", ".join(p.values)}.' for p in props)
     keys = ", ".join(f'"{p.name}": "..."' for p in props)
-    prompt = (f"Task description:\n{description}\n\nExample:\n{record_text}\n\n"
-              f"Label this example's properties:\n{fields}\n\nReply with one JSON object: {{{keys}}}")
-    return ChatRequest([{"role": "system", "content": "You label examples of a dataset precisely."},
-                        {"role": "user", "content": prompt}], {"temperature": 0.0, "max_tokens": 80},
-                       sample=index, stage="properties")
+    prompt = (
+        f"Task description:\n{description}\n\nExample:\n{record_text}\n\n"
+        f"Label this example's properties:\n{fields}\n\nReply with one JSON object: {{{keys}}}"
+    )
+    return ChatRequest(
+        [
+            {"role": "system", "content": "You label examples of a dataset precisely."},
+            {"role": "user", "content": prompt},
+        ],
+        {"temperature": 0.0, "max_tokens": 80},
+        sample=index,
+        stage="properties",
+    )
 
 
 def topics_request(description: str, examples: str) -> ChatRequest:
-    prompt = (f"Task description:\n{description}\n\nExamples:\n{examples}\n\nList {MAX_TOPICS} distinct topics or "
-              "domains that realistic examples of this task could be about, as a JSON array of short strings.")
-    return ChatRequest([{"role": "system", "content": "You help design diverse datasets."},
-                        {"role": "user", "content": prompt}], {"temperature": 0.0, "max_tokens": 200},
-                       sample=0, stage="properties")
+    prompt = (
+        f"Task description:\n{description}\n\nExamples:\n{examples}\n\nList {MAX_TOPICS} distinct topics or "
+        "domains that realistic examples of this task could be about, as a JSON array of short strings."
+    )
+    return ChatRequest(
+        [{"role": "system", "content": "You help design diverse datasets."}, {"role": "user", "content": prompt}],
+        {"temperature": 0.0, "max_tokens": 200},
+        sample=0,
+        stage="properties",
+    )
 
 
 def parse_labels(text: str, props: list[Property]) -> dict[str, str | None]:
@@ -144,7 +156,7 @@ class Posterior:
     prior: float
     counts: dict[str, dict[str, int]]
 
-    def alpha(self, prop: Property) -> "np.ndarray":
+    def alpha(self, prop: Property) -> np.ndarray:
         import numpy as np
 
         return np.array([self.prior + self.counts.get(prop.name, {}).get(v, 0) for v in prop.values], dtype=float)
@@ -165,13 +177,20 @@ class Posterior:
         return theta
 
     def as_dict(self) -> dict[str, Any]:
-        return {p.name: {"values": list(p.values), "source": p.source, "prior": self.prior,
-                         "counts": {v: self.counts.get(p.name, {}).get(v, 0) for v in p.values},
-                         "posterior_alpha": dict(zip(p.values, self.alpha(p).tolist())),
-                         "posterior_mean": self.mean(p)} for p in self.properties}
+        return {
+            p.name: {
+                "values": list(p.values),
+                "source": p.source,
+                "prior": self.prior,
+                "counts": {v: self.counts.get(p.name, {}).get(v, 0) for v in p.values},
+                "posterior_alpha": dict(zip(p.values, self.alpha(p).tolist())),
+                "posterior_mean": self.mean(p),
+            }
+            for p in self.properties
+        }
 
     @classmethod
-    def from_labels(cls, properties: list[Property], prior: float, labels: list[dict[str, str | None]]) -> "Posterior":
+    def from_labels(cls, properties: list[Property], prior: float, labels: list[dict[str, str | None]]) -> Posterior:
         counts: dict[str, dict[str, int]] = {p.name: {} for p in properties}
         for row in labels:
             for name, value in row.items():
@@ -180,5 +199,17 @@ class Posterior:
         return cls(properties, prior, counts)
 
 
-__all__ = ["BUILT_IN", "COMPLEXITY", "LENGTH", "Posterior", "Property", "label_request", "length_fallback", "parse_labels",
-           "parse_topics", "plain_text", "topic_property", "topics_request"]
+__all__ = [
+    "BUILT_IN",
+    "COMPLEXITY",
+    "LENGTH",
+    "Posterior",
+    "Property",
+    "label_request",
+    "length_fallback",
+    "parse_labels",
+    "parse_topics",
+    "plain_text",
+    "topic_property",
+    "topics_request",
+]

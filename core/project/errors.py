@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 from referencing.exceptions import Unresolvable
 
-_TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean",
-               list: "array", dict: "object", type(None): "null"}
+_TYPE_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+    type(None): "null",
+}
 
 
 def field_name(path: Any) -> str:
@@ -24,7 +32,7 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
+def describe_schema_error(error: ValidationError) -> tuple[tuple[Any, ...], str]:
     """The path of the offending value and a one-line message."""
     path = tuple(error.absolute_path)
     kind = error.validator
@@ -53,7 +61,7 @@ def describe(error: ValidationError) -> tuple[tuple[Any, ...], str]:
             (twice if item in seen and item not in twice else seen).append(item)
         return path, f"{', '.join(map(_short, twice))} listed more than once"
     if kind in ("anyOf", "oneOf") and error.context:
-        return describe(best_match(error.context))
+        return describe_schema_error(best_match(error.context))
     return path, error.message if len(error.message) <= 200 else error.message[:197] + "..."
 
 
@@ -66,7 +74,7 @@ def schema_problems(schema: dict[str, Any], instance: Any) -> Iterator[tuple[tup
         yield (), f"cannot be checked, the schema itself is broken: {str(exc).splitlines()[0]}"
         return
     for error in errors:
-        yield describe(error)
+        yield describe_schema_error(error)
 
 
 _TYPES = "string, integer, number, boolean, array, object, null"

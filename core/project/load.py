@@ -71,8 +71,10 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
         else:
             for path, message in schema_problems(backend.config_schema, teacher):
                 if path == ("api_key",):
-                    message = ("API keys do not belong in task.yaml: export the key in an environment "
-                               "variable and name that variable in teacher.api_key_env")
+                    message = (
+                        "API keys do not belong in task.yaml: export the key in an environment "
+                        "variable and name that variable in teacher.api_key_env"
+                    )
                 add(("teacher",) + path, message)
 
     validation = config.get("validation")
@@ -80,8 +82,10 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
         known = plugins.validators
         for index, vname in enumerate(validation.get("order") or []):
             if isinstance(vname, str) and vname not in known:
-                add(("validation", "order", index), f"unknown validator {vname!r} "
-                    f"(installed: {', '.join(sorted(known)) or 'none'})")
+                add(
+                    ("validation", "order", index),
+                    f"unknown validator {vname!r} (installed: {', '.join(sorted(known)) or 'none'})",
+                )
         for key, settings in validation.items():
             if key == "order":
                 continue
@@ -93,35 +97,52 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
     return task_type, problems
 
 
-def _check_records(records: list[Record], display: str, task_type: Any, config: dict | None,
-                   problems: list[Problem]) -> list[Record]:
+def _check_records(
+    records: list[Record], display: str, task_type: Any, config: dict | None, problems: list[Problem]
+) -> list[Record]:
     """Schema and task checks per record; returns the records that passed. ``config`` is None
     when task.yaml is broken: then the task's own checks (labels, tools...) would only echo it."""
     good = []
     for record in records:
-        found = [Problem(display, record.line, field_name(path) or None, message)
-                 for path, message in schema_problems(task_type.record_schema, record.data)]
+        found = [
+            Problem(display, record.line, field_name(path) or None, message)
+            for path, message in schema_problems(task_type.record_schema, record.data)
+        ]
         if not found and config is not None:
-            found = [Problem(display, record.line, field, message)
-                     for field, message in task_type.check_record(record.data, config)]
+            found = [
+                Problem(display, record.line, field, message)
+                for field, message in task_type.check_record(record.data, config)
+            ]
         problems.extend(found)
         if not found:
             good.append(record)
     return good
 
 
-def _duplicates(records: list[Record], display: str, task_type: Any, problems: list[Problem],
-                against: dict[str, tuple[str, int]] | None = None) -> dict[str, tuple[str, int]]:
+def _duplicates(
+    records: list[Record],
+    display: str,
+    task_type: Any,
+    problems: list[Problem],
+    against: dict[str, tuple[str, int]] | None = None,
+) -> dict[str, tuple[str, int]]:
     first: dict[str, tuple[str, int]] = {}
     for record in records:
         key = task_type.record_key(record.data)
         if against is not None and key in against:
             other, line = against[key]
-            problems.append(Problem(display, record.line, task_type.key_fields[0],
-                                    f"same example as {other}:{line} (test data must not overlap the seeds)"))
+            problems.append(
+                Problem(
+                    display,
+                    record.line,
+                    task_type.key_fields[0],
+                    f"same example as {other}:{line} (test data must not overlap the seeds)",
+                )
+            )
         elif against is None and key in first:
-            problems.append(Problem(display, record.line, task_type.key_fields[0],
-                                    f"duplicate of line {first[key][1]}"))
+            problems.append(
+                Problem(display, record.line, task_type.key_fields[0], f"duplicate of line {first[key][1]}")
+            )
         else:
             first[key] = (display, record.line)
     return first
@@ -176,11 +197,19 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
         max_seeds = config.get("max_seeds", DEFAULT_MAX_SEEDS)
         count = len(raw) + len(read_problems)
         if not read_problems and count < MIN_SEEDS:
-            problems.append(Problem(SEEDS_FILE, None, "seeds",
-                                    f"{count} seed examples; at least {MIN_SEEDS} are needed"))
+            problems.append(
+                Problem(SEEDS_FILE, None, "seeds", f"{count} seed examples; at least {MIN_SEEDS} are needed")
+            )
         elif isinstance(max_seeds, int) and count > max_seeds:
-            problems.append(Problem(SEEDS_FILE, None, "seeds", f"{count} seed examples; at most {max_seeds} "
-                                    f"are allowed (raise max_seeds in {TASK_FILE} to use more)"))
+            problems.append(
+                Problem(
+                    SEEDS_FILE,
+                    None,
+                    "seeds",
+                    f"{count} seed examples; at most {max_seeds} "
+                    f"are allowed (raise max_seeds in {TASK_FILE} to use more)",
+                )
+            )
 
     test: list[Record] = []
     test_path = root / TEST_FILE

@@ -74,19 +74,28 @@ _FOOTER = """
 """
 
 
-def render_task_yaml(task_type: str, description: str, name: str | None,
-                     extra: dict[str, Any], max_seeds: int | None) -> str:
-    parts = [_HEADER, "\n# The task family (`germinate task-types` lists those installed).\n",
-             _dump("task_type", task_type)]
+def render_task_yaml(
+    task_type: str, description: str, name: str | None, extra: dict[str, Any], max_seeds: int | None
+) -> str:
+    parts = [
+        _HEADER,
+        "\n# The task family (`germinate task-types` lists those installed).\n",
+        _dump("task_type", task_type),
+    ]
     if name:
         parts.append(_dump("name", name))
-    parts += ["\n# Plain-English description of the task: the teacher reads it, and it becomes the\n"
-              "# student's system prompt.\n", _dump("description", description)]
+    parts += [
+        "\n# Plain-English description of the task: the teacher reads it, and it becomes the\n"
+        "# student's system prompt.\n",
+        _dump("description", description),
+    ]
     for key, value in extra.items():
         parts += ["\n", _dump(key, value)]
     if max_seeds:
-        parts += ["\n# More seed examples than the usual 10-50 are allowed for this project.\n",
-                  _dump("max_seeds", max_seeds)]
+        parts += [
+            "\n# More seed examples than the usual 10-50 are allowed for this project.\n",
+            _dump("max_seeds", max_seeds),
+        ]
     parts.append(_FOOTER)
     return "".join(parts)
 
@@ -96,11 +105,13 @@ def read_task_json(source: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise GerminateError(Problem(str(path), None, None, "missing; --from needs a folder with task.json and seeds.jsonl"))
+        raise GerminateError(
+            Problem(str(path), None, None, "missing; --from needs a folder with task.json and seeds.jsonl")
+        ) from None
     except json.JSONDecodeError as exc:
-        raise GerminateError(Problem(str(path), exc.lineno, "json", exc.msg))
+        raise GerminateError(Problem(str(path), exc.lineno, "json", exc.msg)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise GerminateError(Problem(str(path), None, None, f"cannot read: {exc}"))
+        raise GerminateError(Problem(str(path), None, None, f"cannot read: {exc}")) from None
     if not isinstance(data, dict):
         raise GerminateError(Problem(str(path), 1, None, "expected a JSON object"))
     return data
@@ -113,20 +124,31 @@ def read_records(path: Path) -> list[dict]:
     return [r.data for r in records]
 
 
-def scaffold(dest: Path, task_type: str, description: str, extra: dict[str, Any], *,
-             name: str | None = None, seeds: list[dict] | None = None, test: list[dict] | None = None,
-             context: dict[str, Path] | None = None, force: bool = False) -> list[Path]:
+def scaffold(
+    dest: Path,
+    task_type: str,
+    description: str,
+    extra: dict[str, Any],
+    *,
+    name: str | None = None,
+    seeds: list[dict] | None = None,
+    test: list[dict] | None = None,
+    context: dict[str, Path] | None = None,
+    force: bool = False,
+) -> list[Path]:
     """Create the project; refuses to overwrite an existing task.yaml unless ``force``."""
     if (dest / TASK_FILE).exists() and not force:
-        raise GerminateError(Problem(str(dest / TASK_FILE), None, None,
-                                     "already exists; use --force to overwrite the project's files"))
+        raise GerminateError(
+            Problem(str(dest / TASK_FILE), None, None, "already exists; use --force to overwrite the project's files")
+        )
     try:
         dest.mkdir(parents=True, exist_ok=True)
         seeds = seeds or []
         max_seeds = len(seeds) if len(seeds) > DEFAULT_MAX_SEEDS else None
         written = [dest / TASK_FILE]
-        (dest / TASK_FILE).write_text(render_task_yaml(task_type, description, name, extra, max_seeds),
-                                      encoding="utf-8")
+        (dest / TASK_FILE).write_text(
+            render_task_yaml(task_type, description, name, extra, max_seeds), encoding="utf-8"
+        )
         write_jsonl(dest / SEEDS_FILE, seeds)
         written.append(dest / SEEDS_FILE)
         if test:
@@ -137,8 +159,9 @@ def scaffold(dest: Path, task_type: str, description: str, extra: dict[str, Any]
             (dest / CONTEXT_DIR / target).write_bytes(source.read_bytes())
             written.append(dest / CONTEXT_DIR / target)
     except OSError as exc:
-        raise GerminateError(Problem(str(getattr(exc, "filename", None) or dest), None, None,
-                                     f"cannot write: {exc.strerror or exc}"))
+        raise GerminateError(
+            Problem(str(getattr(exc, "filename", None) or dest), None, None, f"cannot write: {exc.strerror or exc}")
+        ) from None
     return written
 
 
@@ -153,8 +176,17 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
     context = {p.name: p for p in sorted(source.glob("documents*")) if p.is_file()}
     if (source / CONTEXT_DIR).is_dir():
         context.update({p.name: p for p in sorted((source / CONTEXT_DIR).iterdir()) if p.is_file()})
-    return scaffold(dest, task_type_obj.name, task.get("description", ""), extra, name=task.get("name"),
-                    seeds=seeds, test=test, context=context, force=force)
+    return scaffold(
+        dest,
+        task_type_obj.name,
+        task.get("description", ""),
+        extra,
+        name=task.get("name"),
+        seeds=seeds,
+        test=test,
+        context=context,
+        force=force,
+    )
 
 
 def init_from(source: Path, dest: Path, task_type: str | None = None, force: bool = False) -> list[Path]:

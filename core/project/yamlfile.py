@@ -50,22 +50,25 @@ def load_yaml(path: Path, display: str) -> tuple[dict[str, Any], LineMap]:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise GerminateError(Problem(display, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        raise GerminateError(
+            Problem(display, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        ) from None
     except OSError as exc:
-        raise GerminateError(Problem(display, None, None, f"cannot read: {exc.strerror or exc}"))
+        raise GerminateError(Problem(display, None, None, f"cannot read: {exc.strerror or exc}")) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise GerminateError(Problem(display, mark.line + 1 if mark else None, "yaml", reason))
+        raise GerminateError(Problem(display, mark.line + 1 if mark else None, "yaml", reason)) from None
     lines = LineMap()
     if node is None or not isinstance(data, dict):
         raise GerminateError(Problem(display, 1, None, "expected a mapping of settings (key: value)"))
     duplicates: list[tuple[Path_, int]] = []
     _walk(node, (), lines, duplicates)
     if duplicates:
-        raise GerminateError([Problem(display, line, ".".join(map(str, p)), "key given twice")
-                              for p, line in duplicates])
+        raise GerminateError(
+            [Problem(display, line, ".".join(map(str, p)), "key given twice") for p, line in duplicates]
+        )
     return data, lines

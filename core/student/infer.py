@@ -20,8 +20,10 @@ def resolve_model(student: StudentSettings, run: RunFolder, which: str) -> tuple
         folder = run.model(seeds_only=which == "seeds")
         if is_adapter(folder.adapter):
             return base_folder(student), folder.adapter
-        raise GerminateError(f"{folder.path}: no trained adapter; run `germinate train"
-                             f"{' --seeds-only' if which == 'seeds' else ''}` first")
+        raise GerminateError(
+            f"{folder.path}: no trained adapter; run `germinate train"
+            f"{' --seeds-only' if which == 'seeds' else ''}` first"
+        )
     if which == "base":
         return base_folder(student), None
     path = Path(which)
@@ -35,9 +37,12 @@ def resolve_model(student: StudentSettings, run: RunFolder, which: str) -> tuple
 class Student:
     """A student ready to answer: base weights, optionally with a LoRA adapter on top."""
 
-    def __init__(self, base: str, adapter: Path | None = None, dtype: str | None = None,
-                 max_length: int | None = None) -> None:
-        self.tokenizer = load_tokenizer(str(adapter) if adapter and (adapter / "tokenizer_config.json").exists() else base)
+    def __init__(
+        self, base: str, adapter: Path | None = None, dtype: str | None = None, max_length: int | None = None
+    ) -> None:
+        self.tokenizer = load_tokenizer(
+            str(adapter) if adapter and (adapter / "tokenizer_config.json").exists() else base
+        )
         self.tokenizer.padding_side = "left"
         self.model = load_model(base, dtype, adapter)
         self.lock = threading.Lock()
@@ -45,7 +50,7 @@ class Student:
         self.max_length = max_length
 
     @classmethod
-    def load(cls, student: StudentSettings, adapter: Path | None = None) -> "Student":
+    def load(cls, student: StudentSettings, adapter: Path | None = None) -> Student:
         return cls(base_folder(student), adapter, student.dtype, student.max_length)
 
     def prompt_budget(self, max_new_tokens: int) -> int:
@@ -66,21 +71,23 @@ class Student:
             if len(messages) - first > 1:
                 del messages[first]
                 continue
-            return self.tokenizer.decode(ids[len(ids) - budget:])
+            return self.tokenizer.decode(ids[len(ids) - budget :])
 
-    def generate(self, conversations: list[list[dict[str, str]]], max_new_tokens: int = 128,
-                 batch_size: int = 8) -> list[tuple[str, int, int]]:
+    def generate(
+        self, conversations: list[list[dict[str, str]]], max_new_tokens: int = 128, batch_size: int = 8
+    ) -> list[tuple[str, int, int]]:
         """(text, prompt tokens, completion tokens) per conversation, greedy."""
         import torch
 
         out: list[tuple[str, int, int]] = []
         for start in range(0, len(conversations), batch_size):
-            batch = conversations[start:start + batch_size]
+            batch = conversations[start : start + batch_size]
             prompts = [self.render(c, self.prompt_budget(max_new_tokens)) for c in batch]
             encoded = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
             with self.lock, torch.no_grad():
-                generated = self.model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False,
-                                                pad_token_id=self.tokenizer.pad_token_id)
+                generated = self.model.generate(
+                    **encoded, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=self.tokenizer.pad_token_id
+                )
             width = encoded["input_ids"].shape[1]
             for row, mask in zip(generated, encoded["attention_mask"]):
                 new = row[width:]

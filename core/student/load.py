@@ -12,9 +12,8 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any
 
-from germinate.embedded_models import EMBEDDED, cache_dir, locate
+from germinate.embedded_models import EMBEDDED, cache_dir, locate_model
 from germinate.problems import GerminateError
 from germinate.settings import StudentSettings
 
@@ -42,7 +41,7 @@ def hf_folder(source: str) -> str:
     """A path (or hub id) ``from_pretrained`` can load quickly; converts GGUF files once."""
     path = Path(source).expanduser()
     if source in EMBEDDED or path.suffix == ".gguf":
-        gguf = locate(source)
+        gguf = locate_model(source)
         target = cache_dir() / "hf" / f"{gguf.stem}-{gguf.stat().st_size}"
         if (target / "config.json").exists():
             return str(target)

@@ -33,8 +33,13 @@ def make_server(student: Student, model_id: str, description: str, host: str, po
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") in ("/v1/models", "/models"):
-                self._send(200, {"object": "list", "data": [{"id": model_id, "object": "model", "created": 0,
-                                                             "owned_by": "germinate"}]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": model_id, "object": "model", "created": 0, "owned_by": "germinate"}],
+                    },
+                )
             else:
                 self._error(404, f"no route {self.path}")
 
@@ -44,8 +49,15 @@ def make_server(student: Student, model_id: str, description: str, host: str, po
                 return
             try:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
-                messages = [{"role": m["role"], "content": m["content"] if isinstance(m["content"], str) else
-                             "".join(p.get("text", "") for p in m["content"])} for m in body["messages"]]
+                messages = [
+                    {
+                        "role": m["role"],
+                        "content": m["content"]
+                        if isinstance(m["content"], str)
+                        else "".join(p.get("text", "") for p in m["content"]),
+                    }
+                    for m in body["messages"]
+                ]
             except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
                 self._error(400, "expected a JSON body with a messages list")
                 return
@@ -56,12 +68,26 @@ def make_server(student: Student, model_id: str, description: str, host: str, po
                 messages.insert(0, {"role": "system", "content": description})
             max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 256)
             text, prompt_tokens, completion_tokens = student.generate([messages], max_new_tokens=max_tokens)[0]
-            self._send(200, {
-                "id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion", "created": int(time.time()),
-                "model": model_id,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                             "finish_reason": "length" if completion_tokens >= max_tokens else "stop"}],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                          "total_tokens": prompt_tokens + completion_tokens}})
+            self._send(
+                200,
+                {
+                    "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model_id,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": text},
+                            "finish_reason": "length" if completion_tokens >= max_tokens else "stop",
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": prompt_tokens,
+                        "completion_tokens": completion_tokens,
+                        "total_tokens": prompt_tokens + completion_tokens,
+                    },
+                },
+            )
 
     return ThreadingHTTPServer((host, port), Handler)

@@ -14,9 +14,9 @@ import json
 import random
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import attrs
 import torch
@@ -53,7 +53,7 @@ class TrainResult:
         return attrs.asdict(self)
 
     @classmethod
-    def load(cls, folder: ModelFolder) -> "TrainResult":
+    def load(cls, folder: ModelFolder) -> TrainResult:
         data = json.loads(folder.train_result.read_text(encoding="utf-8"))
         names = {a.name for a in attrs.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
@@ -69,7 +69,7 @@ def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> d
         full = prompt + tokenizer(messages[-1]["content"] + tokenizer.eos_token, add_special_tokens=False)["input_ids"]
     if len(full) > max_length:
         return None
-    return {"input_ids": full, "labels": [IGNORE] * len(prompt) + full[len(prompt):]}
+    return {"input_ids": full, "labels": [IGNORE] * len(prompt) + full[len(prompt) :]}
 
 
 def training_records(run: RunFolder, seeds_only: bool) -> list[dict]:
@@ -98,7 +98,9 @@ def assistant_loss(model: Any, inputs: dict[str, Any]) -> Any:
     alone: the full (tokens x vocabulary) logits, the largest tensor of a small model's step, are
     never materialised. Same value as the model's own loss with prompt labels at -100."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    hidden = base.get_decoder()(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
+    hidden = base.get_decoder()(
+        input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
+    ).last_hidden_state
     labels = inputs["labels"][:, 1:]
     keep = labels != IGNORE
     logits = base.get_output_embeddings()(hidden[:, :-1][keep])
@@ -162,8 +164,16 @@ def _encoded(tokenizer: Any, project: Project, records: list[dict], max_length: 
     return encoded, skipped
 
 
-def train(project: Project, run: RunFolder, settings: TrainSettings, student: StudentSettings, *,
-          seeds_only: bool = False, repeat: int = 0, progress: ProgressFn | None = None) -> TrainResult:
+def train(
+    project: Project,
+    run: RunFolder,
+    settings: TrainSettings,
+    student: StudentSettings,
+    *,
+    seeds_only: bool = False,
+    repeat: int = 0,
+    progress: ProgressFn | None = None,
+) -> TrainResult:
     """Train one student (resuming from its last checkpoint) and write its adapter."""
     out = run.model(seeds_only, repeat)
     out.path.mkdir(parents=True, exist_ok=True)
@@ -173,20 +183,38 @@ def train(project: Project, run: RunFolder, settings: TrainSettings, student: St
     tokenizer = load_tokenizer(folder)
     encoded, skipped = _encoded(tokenizer, project, training_records(run, seeds_only), settings.max_length)
     if len(encoded) < 2:
-        raise GerminateError(f"{run.accepted}: only {len(encoded)} examples fit training.max_length "
-                             f"{settings.max_length}; raise it")
+        raise GerminateError(
+            f"{run.accepted}: only {len(encoded)} examples fit training.max_length {settings.max_length}; raise it"
+        )
     random.Random(seed).shuffle(encoded)
     held = int(len(encoded) * settings.validation_split) if len(encoded) >= 10 else 0
     evaluation, training = encoded[:held], encoded[held:]
 
-    model = get_peft_model(load_model(folder, student.dtype),
-                           LoraConfig(r=settings.lora_rank, lora_alpha=settings.lora_alpha,
-                                      lora_dropout=settings.lora_dropout,
-                                      target_modules=list(settings.target_modules), task_type="CAUSAL_LM"))
-    write_json(out.train_config, {"student": student.model, "student_folder": folder, "seeds_only": seeds_only,
-                                  "repeat": repeat, "examples": len(training), "held_out": len(evaluation),
-                                  "skipped_too_long": skipped, **settings.as_dict(), "seed": seed,
-                                  "dtype": student.dtype})
+    model = get_peft_model(
+        load_model(folder, student.dtype),
+        LoraConfig(
+            r=settings.lora_rank,
+            lora_alpha=settings.lora_alpha,
+            lora_dropout=settings.lora_dropout,
+            target_modules=list(settings.target_modules),
+            task_type="CAUSAL_LM",
+        ),
+    )
+    write_json(
+        out.train_config,
+        {
+            "student": student.model,
+            "student_folder": folder,
+            "seeds_only": seeds_only,
+            "repeat": repeat,
+            "examples": len(training),
+            "held_out": len(evaluation),
+            "skipped_too_long": skipped,
+            **settings.as_dict(),
+            "seed": seed,
+            "dtype": student.dtype,
+        },
+    )
     live = LiveProgress(progress)
     collator = Collator(tokenizer.pad_token_id)
 
@@ -195,14 +223,32 @@ def train(project: Project, run: RunFolder, settings: TrainSettings, student: St
         return collator(features)
 
     args = TrainingArguments(
-        output_dir=str(out.checkpoints), num_train_epochs=settings.epochs,
-        learning_rate=settings.learning_rate, per_device_train_batch_size=settings.batch_size,
-        per_device_eval_batch_size=settings.batch_size, gradient_accumulation_steps=settings.gradient_accumulation,
-        train_sampling_strategy="group_by_length", logging_steps=1, save_steps=settings.save_steps,
-        save_total_limit=2, eval_strategy="epoch" if evaluation else "no", report_to=[], seed=seed,
-        data_seed=seed, disable_tqdm=True, remove_unused_columns=False, use_cpu=not torch.cuda.is_available())
-    trainer = AssistantLossTrainer(model=model, args=args, train_dataset=_Dataset(training),
-                                   eval_dataset=_Dataset(evaluation) or None, data_collator=counting, callbacks=[live])
+        output_dir=str(out.checkpoints),
+        num_train_epochs=settings.epochs,
+        learning_rate=settings.learning_rate,
+        per_device_train_batch_size=settings.batch_size,
+        per_device_eval_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.gradient_accumulation,
+        train_sampling_strategy="group_by_length",
+        logging_steps=1,
+        save_steps=settings.save_steps,
+        save_total_limit=2,
+        eval_strategy="epoch" if evaluation else "no",
+        report_to=[],
+        seed=seed,
+        data_seed=seed,
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        use_cpu=not torch.cuda.is_available(),
+    )
+    trainer = AssistantLossTrainer(
+        model=model,
+        args=args,
+        train_dataset=_Dataset(training),
+        eval_dataset=_Dataset(evaluation) or None,
+        data_collator=counting,
+        callbacks=[live],
+    )
     trainer.remove_callback(PrinterCallback)  # our progress line shows the loss; no raw dicts
     previous = signal.signal(signal.SIGINT, live.interrupt)
     try:
@@ -215,10 +261,16 @@ def train(project: Project, run: RunFolder, settings: TrainSettings, student: St
         raise KeyboardInterrupt
     model.save_pretrained(out.adapter)
     tokenizer.save_pretrained(out.adapter)
-    result = TrainResult(model_dir=str(out.path), adapter=str(out.adapter), resumed_from=str(resume) if resume else None,
-                         steps=trainer.state.global_step, examples=len(training), held_out=len(evaluation),
-                         losses=[h["loss"] for h in trainer.state.log_history if "loss" in h],
-                         eval_losses=[h["eval_loss"] for h in trainer.state.log_history if "eval_loss" in h])
+    result = TrainResult(
+        model_dir=str(out.path),
+        adapter=str(out.adapter),
+        resumed_from=str(resume) if resume else None,
+        steps=trainer.state.global_step,
+        examples=len(training),
+        held_out=len(evaluation),
+        losses=[h["loss"] for h in trainer.state.log_history if "loss" in h],
+        eval_losses=[h["eval_loss"] for h in trainer.state.log_history if "eval_loss" in h],
+    )
     if settings.merge:
         result.merged = str(merge(out))
     write_json(out.train_result, result.as_dict())
@@ -250,8 +302,9 @@ class _Dataset:
         return bool(self.items)
 
 
-def mean_loss(model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str,
-              max_length: int = 1024) -> float:
+def mean_loss(
+    model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str, max_length: int = 1024
+) -> float:
     """Mean assistant-token loss of ``model`` over ``records`` (evaluation and tests)."""
     collator = Collator(tokenizer.pad_token_id)
     losses = []

@@ -109,9 +109,11 @@ class TaskType:
         return ""
 
     def to_messages(self, record: dict, description: str) -> list[dict[str, str]]:
-        return [{"role": "system", "content": description},
-                {"role": "user", "content": self.prompt_text(record)},
-                {"role": "assistant", "content": self.target_text(record)}]
+        return [
+            {"role": "system", "content": description},
+            {"role": "user", "content": self.prompt_text(record)},
+            {"role": "assistant", "content": self.target_text(record)},
+        ]
 
     # -- evaluation --------------------------------------------------------------------------------
 

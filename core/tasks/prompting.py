@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-SYSTEM = ("You write realistic, varied training examples for a machine-learning task. "
-          "Follow the instructions exactly and reply in the requested format only.")
+SYSTEM = (
+    "You write realistic, varied training examples for a machine-learning task. "
+    "Follow the instructions exactly and reply in the requested format only."
+)
 
 
 def chat(user: str, system: str = SYSTEM) -> list[dict[str, str]]:

@@ -1,12 +1,8 @@
-"""What a task type's metric returns for one prediction, and safe parsing of call syntax.
-
-A prediction that cannot be parsed counts as wrong and says why. Model output is never executed:
-Python-style calls are read with ``ast`` and only literal arguments are accepted.
-"""
+"""What a task type's metric returns for one prediction. A prediction that cannot be parsed
+counts as wrong and says why."""
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 import attrs
@@ -18,23 +14,3 @@ class Score:
     correct: bool | None
     parsed: Any = None
     error: str | None = None
-
-
-def parse_python_call(text: str) -> dict[str, Any] | None:
-    """``name(a=1, b=[2])`` as {"name", "arguments"}; None unless it is exactly one call of a plain
-    name with keyword arguments that are all literals (so ``__import__('os').system(...)`` is not)."""
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except (SyntaxError, ValueError):
-        return None
-    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name) or node.args:
-        return None
-    arguments = {}
-    for keyword in node.keywords:
-        if keyword.arg is None:
-            return None
-        try:
-            arguments[keyword.arg] = ast.literal_eval(keyword.value)
-        except (ValueError, SyntaxError, TypeError):
-            return None
-    return {"name": node.func.id, "arguments": arguments}

@@ -29,8 +29,11 @@ class ChatRequest:
 
     def key(self, identity: dict[str, Any]) -> str:
         """Cache key: a hash of the model identity, messages, parameters and sample index."""
-        payload = json.dumps({"identity": identity, "messages": self.messages, "params": self.params,
-                              "sample": self.sample}, sort_keys=True, ensure_ascii=False)
+        payload = json.dumps(
+            {"identity": identity, "messages": self.messages, "params": self.params, "sample": self.sample},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -44,28 +44,49 @@ class Cache:
         self.db.execute(_SCHEMA)
 
     @classmethod
-    def for_project(cls, root: Path) -> "Cache":
+    def for_project(cls, root: Path) -> Cache:
         return cls(Path(root) / CACHE_DIR / CACHE_FILE)
 
     def get(self, key: str) -> Completion | None:
-        row = self.db.execute("SELECT text, input_tokens, output_tokens, finish_reason FROM calls WHERE key = ?",
-                              (key,)).fetchone()
+        row = self.db.execute(
+            "SELECT text, input_tokens, output_tokens, finish_reason FROM calls WHERE key = ?", (key,)
+        ).fetchone()
         return Completion(*row) if row else None
 
     def put(self, key: str, model: str, request: ChatRequest, completion: Completion) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, model, request.stage, json.dumps({"messages": request.messages, "params": request.params,
-                                                   "sample": request.sample}, ensure_ascii=False),
-             completion.text, completion.input_tokens, completion.output_tokens, completion.finish_reason, time.time()))
+            (
+                key,
+                model,
+                request.stage,
+                json.dumps(
+                    {"messages": request.messages, "params": request.params, "sample": request.sample},
+                    ensure_ascii=False,
+                ),
+                completion.text,
+                completion.input_tokens,
+                completion.output_tokens,
+                completion.finish_reason,
+                time.time(),
+            ),
+        )
 
     def stats(self) -> dict[str, Any]:
-        rows = self.db.execute("SELECT model, stage, COUNT(*), SUM(input_tokens), SUM(output_tokens) FROM calls "
-                               "GROUP BY model, stage ORDER BY model, stage").fetchall()
+        rows = self.db.execute(
+            "SELECT model, stage, COUNT(*), SUM(input_tokens), SUM(output_tokens) FROM calls "
+            "GROUP BY model, stage ORDER BY model, stage"
+        ).fetchall()
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.exists())
-        return {"path": str(self.path), "bytes": size, "calls": sum(r[2] for r in rows),
-                "by": [{"model": m, "stage": s, "calls": c, "input_tokens": i or 0, "output_tokens": o or 0}
-                       for m, s, c, i, o in rows]}
+        return {
+            "path": str(self.path),
+            "bytes": size,
+            "calls": sum(r[2] for r in rows),
+            "by": [
+                {"model": m, "stage": s, "calls": c, "input_tokens": i or 0, "output_tokens": o or 0}
+                for m, s, c, i, o in rows
+            ],
+        }
 
     def clear(self, stage: str | None = None) -> int:
         cursor = self.db.execute("DELETE FROM calls" + (" WHERE stage = ?" if stage else ""), (stage,) if stage else ())

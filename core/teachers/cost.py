@@ -78,14 +78,24 @@ class CostMeter:
         return sum(u.input_tokens + u.output_tokens for u in self.usage.values())
 
     def as_dict(self) -> dict[str, Any]:
-        return {"total_cost_usd": round(self.total_cost, 6),
-                "by": [{"stage": s, "model": m, **attrs.asdict(u)} for (s, m), u in sorted(self.usage.items())]}
+        return {
+            "total_cost_usd": round(self.total_cost, 6),
+            "by": [{"stage": s, "model": m, **attrs.asdict(u)} for (s, m), u in sorted(self.usage.items())],
+        }
 
     def table(self):
         from rich.table import Table
 
         table = Table("stage", "model", "calls", "cached", "failed", "input tok", "output tok", "cost $")
         for (stage, model), u in sorted(self.usage.items()):
-            table.add_row(stage, model, str(u.calls), str(u.cached), str(u.failed), str(u.input_tokens),
-                          str(u.output_tokens), "?" if u.cost is None else f"{u.cost:.4f}")
+            table.add_row(
+                stage,
+                model,
+                str(u.calls),
+                str(u.cached),
+                str(u.failed),
+                str(u.input_tokens),
+                str(u.output_tokens),
+                "?" if u.cost is None else f"{u.cost:.4f}",
+            )
         return table

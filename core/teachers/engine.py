@@ -16,13 +16,14 @@ import asyncio
 import random
 import time
 from collections import Counter
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
+from germinate.teachers.base import ChatRequest, Completion, PermanentError, RateLimited, TeacherClient, TransientError
 from germinate.teachers.cache import Cache
 from germinate.teachers.cost import CostMeter
-from germinate.teachers.base import ChatRequest, Completion, PermanentError, RateLimited, TeacherClient, TransientError
 
 DEFAULT_MAX_TOKENS = 512
 
@@ -128,9 +129,14 @@ class _Rate:
 
 
 class Engine:
-    def __init__(self, client: TeacherClient, cache: Cache | None = None, meter: CostMeter | None = None,
-                 settings: EngineSettings | None = None,
-                 on_progress: Callable[[EngineStats, CostMeter], None] | None = None) -> None:
+    def __init__(
+        self,
+        client: TeacherClient,
+        cache: Cache | None = None,
+        meter: CostMeter | None = None,
+        settings: EngineSettings | None = None,
+        on_progress: Callable[[EngineStats, CostMeter], None] | None = None,
+    ) -> None:
         self.client = client
         self.cache = cache
         self.meter = meter or CostMeter()
@@ -147,7 +153,7 @@ class Engine:
             self.on_progress(self.stats, self.meter)
 
     def _backoff(self, attempt: int) -> float:
-        cap = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** attempt)
+        cap = min(self.settings.backoff_max, self.settings.backoff_base * 2**attempt)
         return self.random.uniform(0, cap)
 
     def _over_budget(self) -> bool:
@@ -215,8 +221,9 @@ class Engine:
         self.meter.fail(request.stage, model)
         return result
 
-    async def run(self, requests: Iterable[ChatRequest],
-                  on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
+    async def run(
+        self, requests: Iterable[ChatRequest], on_result: Callable[[int, Result], None] | None = None
+    ) -> list[Result]:
         """Answer every request (or record why not); results come back in request order.
         ``on_result(index, result)`` is called as each one finishes, for streaming writes."""
         requests = list(requests)
@@ -257,12 +264,18 @@ class Engine:
             input_tokens += i
             output_tokens += o
         cost = self.meter.cost_of(self.client.model, input_tokens, output_tokens)
-        return {"model": self.client.model, "calls": calls, "cached": hits, "input_tokens": input_tokens,
-                "max_output_tokens": output_tokens, "max_cost_usd": None if cost is None else round(cost, 4)}
+        return {
+            "model": self.client.model,
+            "calls": calls,
+            "cached": hits,
+            "input_tokens": input_tokens,
+            "max_output_tokens": output_tokens,
+            "max_cost_usd": None if cost is None else round(cost, 4),
+        }
 
-
-    def run_blocking(self, requests: Iterable[ChatRequest],
-                     on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
+    def run_blocking(
+        self, requests: Iterable[ChatRequest], on_result: Callable[[int, Result], None] | None = None
+    ) -> list[Result]:
         """``run`` from synchronous code, batch after batch on one event loop (SDK connection
         pools belong to the loop they were opened on)."""
         if self._loop is None:
@@ -279,8 +292,9 @@ class Engine:
             self._loop = None
 
 
-def run_sync(engine: Engine, requests: Iterable[ChatRequest],
-             on_result: Callable[[int, Result], None] | None = None) -> list[Result]:
+def run_sync(
+    engine: Engine, requests: Iterable[ChatRequest], on_result: Callable[[int, Result], None] | None = None
+) -> list[Result]:
     """Run an engine once from synchronous code and close its client afterwards."""
     try:
         return engine.run_blocking(requests, on_result)

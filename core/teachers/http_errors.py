@@ -61,6 +61,12 @@ def api_key(settings: dict, default_env: str, needs_key: bool) -> str:
         return key
     if not needs_key:
         return "not-needed"  # local OpenAI-compatible servers accept any key
-    raise GerminateError(Problem("task.yaml", None, "teacher.api_key_env",
-                                 f"the environment variable {name} is not set; export your API key there "
-                                 f"(germinate reads it at run time and never writes it anywhere)"))
+    raise GerminateError(
+        Problem(
+            "task.yaml",
+            None,
+            "teacher.api_key_env",
+            f"the environment variable {name} is not set; export your API key there "
+            f"(germinate reads it at run time and never writes it anywhere)",
+        )
+    )

@@ -12,11 +12,17 @@ class TeacherProgress:
     def __init__(self, total: int, label: str = "teacher") -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[info]}"), TimeRemainingColumn(), transient=False)
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeRemainingColumn(),
+            transient=False,
+        )
         self.task = self.progress.add_task(label, total=total, info="")
 
-    def __enter__(self) -> "TeacherProgress":
+    def __enter__(self) -> TeacherProgress:
         self.progress.start()
         return self
 
@@ -26,6 +32,8 @@ class TeacherProgress:
     def __call__(self, stats: EngineStats, meter: CostMeter) -> None:
         finished = stats.done + stats.cached + stats.failed + stats.skipped
         cost = meter.total_cost
-        info = (f"{stats.done} done · {stats.cached} cached · {stats.failed} failed · "
-                f"{meter.total_tokens:,} tok · ${cost:.4f}")
+        info = (
+            f"{stats.done} done · {stats.cached} cached · {stats.failed} failed · "
+            f"{meter.total_tokens:,} tok · ${cost:.4f}"
+        )
         self.progress.update(self.task, completed=finished, info=info)

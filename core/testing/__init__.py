@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import attrs
 import yaml
@@ -43,8 +44,13 @@ SAMPLE_CONFIG: dict[str, Any] = {
 }
 
 
-def write_project(path: Path, config: dict[str, Any] | None = None, seeds: list[dict] | None = None,
-                  test: list[dict] | None = None, files: dict[str, str | bytes] | None = None) -> Path:
+def write_project(
+    path: Path,
+    config: dict[str, Any] | None = None,
+    seeds: list[dict] | None = None,
+    test: list[dict] | None = None,
+    files: dict[str, str | bytes] | None = None,
+) -> Path:
     """Write a project folder; every argument left out takes the sample classification project's."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -131,5 +137,4 @@ if pytest is not None:
         return run_germinate
 
 
-__all__ = ["SAMPLE_CONFIG", "SAMPLE_SEEDS", "CompletedRun", "registered_plugin", "run_germinate",
-           "write_project"]
+__all__ = ["SAMPLE_CONFIG", "SAMPLE_SEEDS", "CompletedRun", "registered_plugin", "run_germinate", "write_project"]

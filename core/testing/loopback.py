@@ -22,7 +22,8 @@ import struct
 import threading
 import time
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -69,18 +70,32 @@ def _tokens(text: str) -> int:
 
 def openai_body(body: Any, text: str) -> dict[str, Any]:
     prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
-    return {"id": "chatcmpl-loopback", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "loopback"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(text),
-                      "total_tokens": _tokens(prompt) + _tokens(text)}}
+    return {
+        "id": "chatcmpl-loopback",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "loopback"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": _tokens(prompt),
+            "completion_tokens": _tokens(text),
+            "total_tokens": _tokens(prompt) + _tokens(text),
+        },
+    }
 
 
 def anthropic_body(body: Any, text: str) -> dict[str, Any]:
     prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", [])) + str(body.get("system", ""))
-    return {"id": "msg_loopback", "type": "message", "role": "assistant", "model": body.get("model", "loopback"),
-            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": _tokens(prompt), "output_tokens": _tokens(text)}}
+    return {
+        "id": "msg_loopback",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model", "loopback"),
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": _tokens(prompt), "output_tokens": _tokens(text)},
+    }
 
 
 class LoopbackServer:
@@ -102,7 +117,7 @@ class LoopbackServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> LoopbackServer:
         self.start()
         return self
 
@@ -124,8 +139,7 @@ class LoopbackServer:
     def _serve(self) -> None:
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, self.host, 0, backlog=1024))
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._connection, self.host, 0, backlog=1024))
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
@@ -144,7 +158,9 @@ class LoopbackServer:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 method, path, _ = lines[0].split(" ", 2)
-                headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+                }
                 raw = await reader.readexactly(int(headers.get("content-length", 0)))
                 try:
                     body = json.loads(raw) if raw else None
@@ -158,11 +174,18 @@ class LoopbackServer:
             if not writer.is_closing():
                 writer.close()
 
-    async def _respond(self, method: str, path: str, headers: dict[str, str], raw: bytes, body: Any,
-                       writer: asyncio.StreamWriter) -> bool:
+    async def _respond(
+        self, method: str, path: str, headers: dict[str, str], raw: bytes, body: Any, writer: asyncio.StreamWriter
+    ) -> bool:
         if method == "GET" and path.rstrip("/").endswith("/models"):
-            self._send(writer, 200, {"object": "list", "data": [{"id": "loopback", "object": "model",
-                                                                  "created": 0, "owned_by": "germinate"}]})
+            self._send(
+                writer,
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": "loopback", "object": "model", "created": 0, "owned_by": "germinate"}],
+                },
+            )
             return True
         with self._lock:
             self.seen[raw.decode("utf-8", "replace")] += 1
@@ -195,24 +218,40 @@ class LoopbackServer:
             self._send_raw(writer, 200, b"<html><body>Bad gateway</body></html>", {"content-type": "text/html"})
             return True
         if action.kind == "truncated":
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n"
-                         b'{"id": "chatcmpl-x", "cho')
+            writer.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n"
+                b'{"id": "chatcmpl-x", "cho'
+            )
             await writer.drain()
             writer.close()
             return False
         if action.kind == "status":
-            payload = {"error": {"message": f"loopback status {action.status}", "type": "loopback_error",
-                                 "code": action.status}}
+            payload = {
+                "error": {
+                    "message": f"loopback status {action.status}",
+                    "type": "loopback_error",
+                    "code": action.status,
+                }
+            }
             if "/messages" in path:
-                payload = {"type": "error", "error": {"type": "api_error", "message": f"loopback status {action.status}"}}
+                payload = {
+                    "type": "error",
+                    "error": {"type": "api_error", "message": f"loopback status {action.status}"},
+                }
             self._send(writer, action.status, payload, action.headers)
             return True
-        answer = anthropic_body(body or {}, action.text) if "/messages" in path else openai_body(body or {}, action.text)
+        answer = (
+            anthropic_body(body or {}, action.text) if "/messages" in path else openai_body(body or {}, action.text)
+        )
         self._send(writer, 200, answer, action.headers)
         return True
 
-    def _send(self, writer: asyncio.StreamWriter, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        self._send_raw(writer, status, json.dumps(payload).encode(), {"content-type": "application/json", **(headers or {})})
+    def _send(
+        self, writer: asyncio.StreamWriter, status: int, payload: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_raw(
+            writer, status, json.dumps(payload).encode(), {"content-type": "application/json", **(headers or {})}
+        )
 
     @staticmethod
     def _send_raw(writer: asyncio.StreamWriter, status: int, data: bytes, headers: dict[str, str]) -> None:

@@ -14,15 +14,7 @@ import attrs
 from germinate.plugins import Plugins, get_plugins
 from germinate.problems import GerminateError, Problem
 from germinate.project.errors import field_name, schema_problems
-from germinate.validate.base import Check, Verdict
-
-
-@attrs.frozen
-class TaskContext:
-    """What a validator's ``prepare`` learns about the task."""
-
-    task_type: Any
-    config: dict[str, Any]
+from germinate.validate.base import Check, TaskContext, Verdict
 
 
 @attrs.frozen
@@ -42,8 +34,9 @@ class Step:
     check: Check
 
 
-def resolve_settings(validation: dict[str, Any], validators: dict[str, Any],
-                     overrides: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+def resolve_settings(
+    validation: dict[str, Any], validators: dict[str, Any], overrides: dict[str, Any] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """(name, settings) in cascade order: names in ``validation.order`` first, in that order,
     then the rest by their default order; a validator set to ``false`` is left out."""
     merged: dict[str, Any] = {k: v for k, v in validation.items() if k != "order"}
@@ -71,10 +64,16 @@ def _guarded(name: str, action: str, function: Any, *args: Any) -> Any:
         return function(*args)
     except (GerminateError, KeyboardInterrupt):
         raise
-    except Exception as exc:  # noqa: BLE001 - any plugin bug
-        raise GerminateError(Problem("validation", None, name,
-                                     f"validator raised {type(exc).__name__} in {action}: {exc} "
-                                     f"(disable it with `validation: {{{name}: false}}`)")) from None
+    except Exception as exc:
+        raise GerminateError(
+            Problem(
+                "validation",
+                None,
+                name,
+                f"validator raised {type(exc).__name__} in {action}: {exc} "
+                f"(disable it with `validation: {{{name}: false}}`)",
+            )
+        ) from None
 
 
 class Cascade:
@@ -98,24 +97,37 @@ class Cascade:
         return Decision(True, None, None, scores)
 
 
-def build_cascade(task_type: Any, config: dict[str, Any], seeds: list[dict[str, Any]],
-                  overrides: dict[str, Any] | None = None, plugins: Plugins | None = None) -> Cascade:
+def build_cascade(
+    task_type: Any,
+    config: dict[str, Any],
+    seeds: list[dict[str, Any]],
+    overrides: dict[str, Any] | None = None,
+    plugins: Plugins | None = None,
+) -> Cascade:
     plugins = plugins or get_plugins()
     validators = plugins.validators
     validation = config.get("validation") if isinstance(config.get("validation"), dict) else {}
     for name in overrides or {}:
         if name not in validators:
-            raise GerminateError(Problem("--set", None, name, f"unknown validator (installed: "
-                                         f"{', '.join(sorted(validators)) or 'none'})"))
+            raise GerminateError(
+                Problem(
+                    "--set", None, name, f"unknown validator (installed: {', '.join(sorted(validators)) or 'none'})"
+                )
+            )
     task = TaskContext(task_type, config)
     steps = []
     for name, settings in resolve_settings(validation, validators, overrides):
-        problems = [Problem("validation", None, field_name((name,) + path), message)
-                    for path, message in schema_problems(validators[name].config_schema, settings)]
+        problems = [
+            Problem("validation", None, field_name((name,) + path), message)
+            for path, message in schema_problems(validators[name].config_schema, settings)
+        ]
         if problems:
             raise GerminateError(problems)
-        defaults = {key: sub["default"] for key, sub in
-                    validators[name].config_schema.get("properties", {}).items() if "default" in sub}
+        defaults = {
+            key: sub["default"]
+            for key, sub in validators[name].config_schema.get("properties", {}).items()
+            if "default" in sub
+        }
         settings = {**defaults, **settings}
         steps.append(Step(name, settings, _guarded(name, "prepare", validators[name].prepare, seeds, settings, task)))
     return Cascade(steps)

@@ -5,7 +5,8 @@ per-validator summary."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -76,8 +77,10 @@ class Tally:
             "candidates": self.candidates,
             "accepted": self.accepted,
             "accepted_share": share(self.accepted),
-            "rejected": {name: {"count": self.rejected.get(name, 0), "share": share(self.rejected.get(name, 0))}
-                         for name in names},
+            "rejected": {
+                name: {"count": self.rejected.get(name, 0), "share": share(self.rejected.get(name, 0))}
+                for name in names
+            },
         }
 
 

@@ -10,22 +10,26 @@ from typing import Any
 import attrs
 import yaml
 
-from germinate.validate.cascade import build_cascade
 from germinate.jsonl import read_jsonl, write_jsonl
-from germinate.validate.ledger import Ledger, Tally, seed_rows
 from germinate.problems import GerminateError, Problem
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
+from germinate.validate.cascade import build_cascade
+from germinate.validate.ledger import Ledger, Tally, seed_rows
 
 
-def parse_overrides(settings: tuple[str, ...], disabled: tuple[str, ...], enabled: tuple[str, ...] = ()) -> dict[str, Any]:
+def parse_overrides(
+    settings: tuple[str, ...], disabled: tuple[str, ...], enabled: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """``--set novelty.tau_max=0.8`` and ``--disable length`` as a validation override mapping."""
     out: dict[str, Any] = {}
     for item in settings:
         key, sep, value = item.partition("=")
         name, dot, option = key.partition(".")
         if not sep or not dot or not name or not option:
-            raise GerminateError(Problem("--set", None, item, "expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85"))
+            raise GerminateError(
+                Problem("--set", None, item, "expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85")
+            )
         try:
             parsed = yaml.safe_load(value)
         except yaml.YAMLError:
@@ -42,8 +46,14 @@ def load_candidates(run: RunFolder, source: Path | None) -> list[dict[str, Any]]
     if source is None:
         rows = run.rows(run.candidates)
         if not rows:
-            raise GerminateError(Problem(str(run.candidates), None, None,
-                                         "no candidates yet; run `germinate generate` first, or pass --candidates FILE"))
+            raise GerminateError(
+                Problem(
+                    str(run.candidates),
+                    None,
+                    None,
+                    "no candidates yet; run `germinate generate` first, or pass --candidates FILE",
+                )
+            )
         return rows
     records, problems = read_jsonl(source, str(source))
     if problems:
@@ -68,8 +78,9 @@ class Outcome:
     settings: dict[str, Any]
 
 
-def run_cascade(project: Project, candidates: list[dict[str, Any]], overrides: dict[str, Any] | None = None,
-                progress: Any = None) -> Outcome:
+def run_cascade(
+    project: Project, candidates: list[dict[str, Any]], overrides: dict[str, Any] | None = None, progress: Any = None
+) -> Outcome:
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds, overrides)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
@@ -105,14 +116,18 @@ def compare(before: dict[str, tuple[bool, str | None]], after: dict[str, tuple[b
             newly_rejected[validator] += 1
         elif not ok and validator != was_validator:
             moved[f"{was_validator} -> {validator}"] += 1
-    return {"newly_accepted": dict(newly_accepted), "newly_rejected": dict(newly_rejected),
-            "rejected_by_another_validator": dict(moved), "unchanged": sum(
-                1 for cid in after if cid in before and after[cid][0] == before[cid][0])}
+    return {
+        "newly_accepted": dict(newly_accepted),
+        "newly_rejected": dict(newly_rejected),
+        "rejected_by_another_validator": dict(moved),
+        "unchanged": sum(1 for cid in after if cid in before and after[cid][0] == before[cid][0]),
+    }
 
 
 def save(run: RunFolder, outcome: Outcome) -> None:
     run.ensure()
     write_jsonl(run.accepted, outcome.accepted)
     write_jsonl(run.rejected, outcome.rejected)
-    write_json(run.validation_summary, {"order": outcome.order, "settings": outcome.settings,
-                                        **outcome.tally.as_dict()})
+    write_json(
+        run.validation_summary, {"order": outcome.order, "settings": outcome.settings, **outcome.tally.as_dict()}
+    )

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from germinate import hookimpl
-from germinate.teachers.http_errors import api_key, sdk_error
-from germinate.teachers.base import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
+from germinate import (
+    ENGINE_SETTINGS_SCHEMA,
+    ChatRequest,
+    Completion,
+    Teacher,
+    TeacherClient,
+    TransientError,
+    api_key,
+    hookimpl,
+    sdk_error,
+)
 
 _SAMPLING = ("temperature", "max_tokens", "top_p")
 DEFAULT_MAX_TOKENS = 1024
@@ -22,8 +30,12 @@ class AnthropicClient(TeacherClient):
         self.identity = {"backend": "anthropic", "model": settings["model"], "base_url": settings.get("base_url")}
         self.default_concurrency = 8
         self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
-        self._client = anthropic.AsyncAnthropic(api_key=key, base_url=settings.get("base_url"), max_retries=0,
-                                                timeout=float(settings.get("timeout", 120)) + 5)
+        self._client = anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=settings.get("base_url"),
+            max_retries=0,
+            timeout=float(settings.get("timeout", 120)) + 5,
+        )
 
     async def complete(self, request: ChatRequest) -> Completion:
         import anthropic
@@ -64,8 +76,7 @@ class AnthropicTeacher(Teacher):
             "backend": {"const": "anthropic"},
             "model": {"type": "string", "minLength": 1},
             "base_url": {"type": "string", "pattern": "^https?://"},
-            "api_key_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-                            "default": "ANTHROPIC_API_KEY"},
+            "api_key_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "default": "ANTHROPIC_API_KEY"},
             **ENGINE_SETTINGS_SCHEMA,
         },
     }

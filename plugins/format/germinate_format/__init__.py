@@ -5,8 +5,7 @@ part of the task (say, questions that start with a quote)."""
 
 from __future__ import annotations
 
-from germinate import hookimpl
-from germinate.validate.base import Check, Validator, Verdict
+from germinate import Check, Validator, Verdict, hookimpl
 
 
 class FormatCheck(Check):
@@ -19,8 +18,9 @@ class FormatCheck(Check):
                 continue  # empty answers are legitimate (unanswerable questions); length judges size
             first = text[0]
             if not first.isalnum() and first not in self.allowed:
-                return Verdict.reject(f"{field}: starts with {first!r}, not a letter or digit",
-                                      field=field, start=text[:20])
+                return Verdict.reject(
+                    f"{field}: starts with {first!r}, not a letter or digit", field=field, start=text[:20]
+                )
         return Verdict.accept()
 
 
@@ -32,10 +32,12 @@ class Format(Validator):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "allow": {"type": "string", "default": "",
-                      "description": "extra characters a text may start with"},
-            "allow_seed_starts": {"type": "boolean", "default": True,
-                                  "description": "also allow any first character a seed starts with"},
+            "allow": {"type": "string", "default": "", "description": "extra characters a text may start with"},
+            "allow_seed_starts": {
+                "type": "boolean",
+                "default": True,
+                "description": "also allow any first character a seed starts with",
+            },
         },
     }
 

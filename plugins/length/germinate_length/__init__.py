@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from germinate import hookimpl
-from germinate.validate.base import Check, Validator, Verdict
+from germinate import Check, Validator, Verdict, hookimpl
 
 _WORDS = re.compile(r"\S+")
 
@@ -35,13 +34,21 @@ class LengthCheck(Check):
             low, high = self.bounds[field]
             size = measure(text, self.unit)
             if size < low:
-                return Verdict.reject(f"{field}: {size} {self.unit}, below the seeds' "
-                                      f"{self.settings['lower_percentile']:g}th percentile ({low:g})",
-                                      size, field=field, bounds=[low, high])
+                return Verdict.reject(
+                    f"{field}: {size} {self.unit}, below the seeds' "
+                    f"{self.settings['lower_percentile']:g}th percentile ({low:g})",
+                    size,
+                    field=field,
+                    bounds=[low, high],
+                )
             if size > high:
-                return Verdict.reject(f"{field}: {size} {self.unit}, above the seeds' "
-                                      f"{self.settings['upper_percentile']:g}th percentile ({high:g})",
-                                      size, field=field, bounds=[low, high])
+                return Verdict.reject(
+                    f"{field}: {size} {self.unit}, above the seeds' "
+                    f"{self.settings['upper_percentile']:g}th percentile ({high:g})",
+                    size,
+                    field=field,
+                    bounds=[low, high],
+                )
         return Verdict.accept()
 
 
@@ -56,8 +63,11 @@ class Length(Validator):
             "lower_percentile": {"type": "number", "minimum": 0, "maximum": 100, "default": 5},
             "upper_percentile": {"type": "number", "minimum": 0, "maximum": 100, "default": 95},
             "unit": {"enum": ["words", "chars"], "default": "words"},
-            "fields": {"type": "array", "items": {"type": "string"},
-                       "description": "fields to measure (default: every text field of the task)"},
+            "fields": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "fields to measure (default: every text field of the task)",
+            },
         },
     }
 
@@ -68,9 +78,10 @@ class Length(Validator):
             for field, text in task.task_type.text_fields(seed).items():
                 if settings.get("fields") is None or field in settings["fields"]:
                     lengths.setdefault(field, []).append(measure(text, settings["unit"]))
-        bounds = {field: (percentile(values, settings["lower_percentile"]),
-                          percentile(values, settings["upper_percentile"]))
-                  for field, values in lengths.items()}
+        bounds = {
+            field: (percentile(values, settings["lower_percentile"]), percentile(values, settings["upper_percentile"]))
+            for field, values in lengths.items()
+        }
         return LengthCheck(bounds, settings["unit"], task.task_type, settings)
 
 

@@ -10,9 +10,16 @@ import os
 import threading
 from typing import Any
 
-from germinate import hookimpl
-from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate
-from germinate.teachers.base import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient
+from germinate import (
+    DEFAULT_LOCAL_TEACHER,
+    ENGINE_SETTINGS_SCHEMA,
+    ChatRequest,
+    Completion,
+    Teacher,
+    TeacherClient,
+    hookimpl,
+    locate_model,
+)
 
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 
@@ -22,10 +29,14 @@ class LlamaCppClient(TeacherClient):
     free = True
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        self.path = locate(settings.get("model", DEFAULT_LOCAL_TEACHER))
+        self.path = locate_model(settings.get("model", DEFAULT_LOCAL_TEACHER))
         self.settings = settings
-        self.identity = {"backend": "local", "model": settings.get("model", DEFAULT_LOCAL_TEACHER),
-                         "file": self.path.name, "size": self.path.stat().st_size}
+        self.identity = {
+            "backend": "local",
+            "model": settings.get("model", DEFAULT_LOCAL_TEACHER),
+            "file": self.path.name,
+            "size": self.path.stat().st_size,
+        }
         self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
         self._llama = None
         self._lock = threading.Lock()
@@ -34,9 +45,13 @@ class LlamaCppClient(TeacherClient):
         if self._llama is None:
             from llama_cpp import Llama
 
-            self._llama = Llama(model_path=str(self.path), n_ctx=int(self.settings.get("n_ctx", 4096)),
-                                n_threads=int(self.settings.get("threads", os.cpu_count() or 2)),
-                                seed=int(self.settings.get("seed", 0)), verbose=False)
+            self._llama = Llama(
+                model_path=str(self.path),
+                n_ctx=int(self.settings.get("n_ctx", 4096)),
+                n_threads=int(self.settings.get("threads", os.cpu_count() or 2)),
+                seed=int(self.settings.get("seed", 0)),
+                verbose=False,
+            )
         return self._llama
 
     def _complete(self, request: ChatRequest) -> Completion:
@@ -47,8 +62,12 @@ class LlamaCppClient(TeacherClient):
             response = self._load().create_chat_completion(messages=list(request.messages), **params)
         choice = response["choices"][0]
         usage = response.get("usage") or {}
-        return Completion(choice["message"].get("content") or "", usage.get("prompt_tokens", 0),
-                          usage.get("completion_tokens", 0), choice.get("finish_reason"))
+        return Completion(
+            choice["message"].get("content") or "",
+            usage.get("prompt_tokens", 0),
+            usage.get("completion_tokens", 0),
+            choice.get("finish_reason"),
+        )
 
     async def complete(self, request: ChatRequest) -> Completion:
         return await asyncio.to_thread(self._complete, request)
@@ -68,8 +87,11 @@ class LocalTeacher(Teacher):
         "additionalProperties": False,
         "properties": {
             "backend": {"const": "local"},
-            "model": {"type": "string", "default": DEFAULT_LOCAL_TEACHER,
-                      "description": "an embedded model name or a path to a .gguf file"},
+            "model": {
+                "type": "string",
+                "default": DEFAULT_LOCAL_TEACHER,
+                "description": "an embedded model name or a path to a .gguf file",
+            },
             "n_ctx": {"type": "integer", "minimum": 256, "default": 4096},
             "threads": {"type": "integer", "minimum": 1},
             "seed": {"type": "integer"},

@@ -4,8 +4,7 @@ Scores equal rouge-score's ``rougeL`` F-measure exactly (see lcs_index)."""
 
 from __future__ import annotations
 
-from germinate import hookimpl
-from germinate.validate.base import Check, Validator, Verdict
+from germinate import Check, Validator, Verdict, hookimpl
 
 
 def record_text(task_type, record: dict) -> str:
@@ -30,11 +29,13 @@ class NoveltyCheck(Check):
         score, nearest = self.index.best(self.tokens(record_text(self.task_type, record)))
         anchor = self.anchors[nearest] if nearest is not None else None
         if score > self.tau_max:
-            return Verdict.reject(f"near-copy: ROUGE-L {score:.3f} > τ_max {self.tau_max:g}", score,
-                                  nearest_anchor=anchor)
+            return Verdict.reject(
+                f"near-copy: ROUGE-L {score:.3f} > τ_max {self.tau_max:g}", score, nearest_anchor=anchor
+            )
         if score < self.tau_min:
-            return Verdict.reject(f"off-task: ROUGE-L {score:.3f} < τ_min {self.tau_min:g}", score,
-                                  nearest_anchor=anchor)
+            return Verdict.reject(
+                f"off-task: ROUGE-L {score:.3f} < τ_min {self.tau_min:g}", score, nearest_anchor=anchor
+            )
         return Verdict.accept(score, nearest_anchor=anchor)
 
     def accepted(self, record: dict) -> None:

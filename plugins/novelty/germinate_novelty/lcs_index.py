@@ -42,7 +42,7 @@ class _Postings:
     """For one token: the anchors of a bucket containing it, and the token's position mask (and
     its complement) in each."""
 
-    __slots__ = ("rows", "masks", "inverse", "size")
+    __slots__ = ("inverse", "masks", "rows", "size")
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.rows = np.empty(8, dtype=np.int64)

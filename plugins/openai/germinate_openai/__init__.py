@@ -8,9 +8,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from germinate import hookimpl
-from germinate.teachers.http_errors import api_key, sdk_error
-from germinate.teachers.base import ENGINE_SETTINGS_SCHEMA, ChatRequest, Completion, Teacher, TeacherClient, TransientError
+from germinate import (
+    ENGINE_SETTINGS_SCHEMA,
+    ChatRequest,
+    Completion,
+    Teacher,
+    TeacherClient,
+    TransientError,
+    api_key,
+    hookimpl,
+    sdk_error,
+)
 
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 POOL_SIZE = 4
@@ -27,10 +35,16 @@ class OpenAIClient(TeacherClient):
         # httpx's pool scans all its connections for every request: several small pools beat one
         # big one once dozens of requests are in flight
         shards = max(1, -(-int(settings.get("concurrency", self.default_concurrency)) // POOL_SIZE))
-        self._clients = [openai.AsyncOpenAI(api_key=key, base_url=settings.get("base_url"),
-                                            organization=settings.get("organization"), max_retries=0,
-                                            timeout=float(settings.get("timeout", 120)) + 5)
-                         for _ in range(shards)]
+        self._clients = [
+            openai.AsyncOpenAI(
+                api_key=key,
+                base_url=settings.get("base_url"),
+                organization=settings.get("organization"),
+                max_retries=0,
+                timeout=float(settings.get("timeout", 120)) + 5,
+            )
+            for _ in range(shards)
+        ]
         self._next = 0
 
     async def complete(self, request: ChatRequest) -> Completion:
@@ -43,8 +57,11 @@ class OpenAIClient(TeacherClient):
             # the raw response skips building pydantic models for every answer: at dozens of
             # requests in flight that parsing, not the network, is what limits throughput
             raw = await client.chat.completions.with_raw_response.create(
-                model=self.settings["model"], messages=list(request.messages),
-                extra_body=self.settings.get("extra_body"), **params)
+                model=self.settings["model"],
+                messages=list(request.messages),
+                extra_body=self.settings.get("extra_body"),
+                **params,
+            )
             body = json.loads(raw.http_response.content)
         except Exception as exc:
             mapped = sdk_error(openai, exc)
@@ -54,8 +71,12 @@ class OpenAIClient(TeacherClient):
         try:
             choice = body["choices"][0]
             usage = body.get("usage") or {}
-            return Completion(choice["message"].get("content") or "", int(usage.get("prompt_tokens") or 0),
-                              int(usage.get("completion_tokens") or 0), choice.get("finish_reason"))
+            return Completion(
+                choice["message"].get("content") or "",
+                int(usage.get("prompt_tokens") or 0),
+                int(usage.get("completion_tokens") or 0),
+                choice.get("finish_reason"),
+            )
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise TransientError("bad_response", f"response without choices: {exc!r}") from None
 
@@ -75,8 +96,12 @@ class OpenAITeacher(Teacher):
             "backend": {"const": "openai"},
             "model": {"type": "string", "minLength": 1},
             "base_url": {"type": "string", "pattern": "^https?://"},
-            "api_key_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "default": "OPENAI_API_KEY",
-                            "description": "NAME of the environment variable holding the key"},
+            "api_key_env": {
+                "type": "string",
+                "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                "default": "OPENAI_API_KEY",
+                "description": "NAME of the environment variable holding the key",
+            },
             "organization": {"type": "string"},
             "seed": {"type": "integer"},
             "extra_body": {"type": "object"},

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import jsonschema
 
-from germinate import hookimpl
-from germinate.plugins import get_plugins
-from germinate.project.errors import describe, field_name
-from germinate.validate.base import Check, Validator, Verdict
+from germinate import Check, Validator, Verdict, describe_schema_error, field_name, hookimpl
 
 
 class SchemaCheck(Check):
@@ -21,7 +18,7 @@ class SchemaCheck(Check):
         for validator in self.validators:
             error = jsonschema.exceptions.best_match(validator.iter_errors(record))
             if error is not None:
-                path, message = describe(error)
+                path, message = describe_schema_error(error)
                 return Verdict.reject(f"{field_name(path) or 'record'}: {message}", field=field_name(path))
         return Verdict.accept()
 
@@ -33,15 +30,13 @@ class Schema(Validator):
     config_schema = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"strict": {"type": "boolean", "default": True,
-                                  "description": "forbid keys a schema does not list"}},
+        "properties": {
+            "strict": {"type": "boolean", "default": True, "description": "forbid keys a schema does not list"}
+        },
     }
 
     def prepare(self, seeds, settings, task):
-        rules = list(task.task_type.schema_rules(task.config, strict=settings.get("strict", True)))
-        for extra in get_plugins().pm.hook.schema_rules(task_type=task.task_type, config=task.config):
-            rules.extend(extra if isinstance(extra, list) else [extra])
-        return SchemaCheck([rule for rule in rules if rule])
+        return SchemaCheck(task.schema_rules(strict=settings.get("strict", True)))
 
 
 @hookimpl

@@ -3,11 +3,18 @@
 The student learns to emit the class name, so classification is text generation like the rest.
 """
 
-from germinate import hookimpl
-from germinate.tasks.parsing import ParseError, plain_text
-from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
-from germinate.generate.properties import Property
-from germinate.tasks.base import TaskType
+from germinate import (
+    ParseError,
+    Property,
+    Score,
+    TaskType,
+    bullet_list,
+    chat,
+    hookimpl,
+    plain_text,
+    split_pick,
+    targets_and_others,
+)
 
 GENERATE = """Task description:
 {description}
@@ -57,9 +64,15 @@ class Classification(TaskType):
 
     def own_properties(self, config):
         labels = tuple(config.get("labels") or ())
-        return [Property("label", labels, "Which label does the example have?",
-                         {label: f'The correct label of the example must be "{label}".' for label in labels},
-                         source="record")]
+        return [
+            Property(
+                "label",
+                labels,
+                "Which label does the example have?",
+                {label: f'The correct label of the example must be "{label}".' for label in labels},
+                source="record",
+            )
+        ]
 
     def seed_values(self, record, config):
         return {"label": record["output"]}
@@ -70,9 +83,15 @@ class Classification(TaskType):
     def generation_prompt(self, ctx, example, phase, previous):
         label = example.theta["label"]
         target, others = targets_and_others(example.shown, lambda s: s["output"] == label)
-        return chat(ctx.render("generate", label=label, instructions=example.instructions,
-                               target_examples=bullet_list([s["input"] for s in target]),
-                               other_examples=bullet_list([f'{s["input"]} -> {s["output"]}' for s in others])))
+        return chat(
+            ctx.render(
+                "generate",
+                label=label,
+                instructions=example.instructions,
+                target_examples=bullet_list([s["input"] for s in target]),
+                other_examples=bullet_list([f"{s['input']} -> {s['output']}" for s in others]),
+            )
+        )
 
     def parse_phase(self, ctx, example, phase, text, previous):
         body = plain_text(text)
@@ -83,14 +102,13 @@ class Classification(TaskType):
                 if body.endswith(tail):
                     body = body[: -len(tail)].rstrip()
         lowered = body.lower()
-        if "label" in lowered and any(f'"{label.lower()}"' in lowered or f"'{label.lower()}'" in lowered
-                                      for label in labels):
+        if "label" in lowered and any(
+            f'"{label.lower()}"' in lowered or f"'{label.lower()}'" in lowered for label in labels
+        ):
             raise ParseError("the reply talks about the label instead of being an example input")
         return {"input": body, "output": example.theta["label"]}
 
     def score(self, prediction, record, config):
-        from germinate.tasks.score import Score
-
         lines = [line for line in prediction.strip().splitlines() if line.strip()]
         answer = lines[0].strip().strip("\"'`.").strip().lower() if lines else ""
         labels = {label.lower(): label for label in config.get("labels") or []}
@@ -99,14 +117,16 @@ class Classification(TaskType):
         return Score(labels[answer] == record["output"], labels[answer])
 
     def display(self, record):
-        return f'{record["input"]} -> {record["output"]}'
+        return f"{record['input']} -> {record['output']}"
 
     def schema_rules(self, config, strict=True):
         rule = {
             "type": "object",
             "required": ["input", "output"],
-            "properties": {"input": {"type": "string", "minLength": 1},
-                           "output": {"enum": list(config.get("labels") or [])}},
+            "properties": {
+                "input": {"type": "string", "minLength": 1},
+                "output": {"enum": list(config.get("labels") or [])},
+            },
         }
         return [rule]
 

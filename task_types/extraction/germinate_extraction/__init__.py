@@ -3,12 +3,19 @@
 
 import json
 
-from germinate import hookimpl
-from germinate.tasks.parsing import ParseError, extract_json, plain_text
-from germinate.tasks.prompting import bullet_list, chat
-from germinate.project.errors import check_schema, field_name, forbid_extra_keys, schema_problems
-from germinate.tasks.base import TaskType
-
+from germinate import (
+    ParseError,
+    TaskType,
+    bullet_list,
+    chat,
+    check_schema,
+    extract_json,
+    field_name,
+    forbid_extra_keys,
+    hookimpl,
+    plain_text,
+    schema_problems,
+)
 
 # The task description is left out of the text phase on purpose: it describes the OUTPUT (often
 # "return JSON"), and small teachers then write an output instead of an input. A project can
@@ -47,9 +54,7 @@ class Extraction(TaskType):
         },
     }
     config_schema = {
-        "properties": {
-            "output_schema": {"type": "object", "description": "JSON Schema of the output object"}
-        },
+        "properties": {"output_schema": {"type": "object", "description": "JSON Schema of the output object"}},
         "required": ["output_schema"],
     }
 
@@ -58,11 +63,22 @@ class Extraction(TaskType):
 
     def generation_prompt(self, ctx, example, phase, previous):
         if phase == 0:
-            return chat(ctx.render("text", instructions=example.instructions,
-                                   examples=bullet_list([s["input"] for s in example.shown], 700)))
-        pairs = [f'{s["input"]}\n=> {json.dumps(s["output"], ensure_ascii=False)}' for s in example.shown[:2]]
-        return chat(ctx.render("extract", text=previous[0], examples="\n\n".join(pairs),
-                               schema=json.dumps(ctx.config["output_schema"], separators=(",", ":"))))
+            return chat(
+                ctx.render(
+                    "text",
+                    instructions=example.instructions,
+                    examples=bullet_list([s["input"] for s in example.shown], 700),
+                )
+            )
+        pairs = [f"{s['input']}\n=> {json.dumps(s['output'], ensure_ascii=False)}" for s in example.shown[:2]]
+        return chat(
+            ctx.render(
+                "extract",
+                text=previous[0],
+                examples="\n\n".join(pairs),
+                schema=json.dumps(ctx.config["output_schema"], separators=(",", ":")),
+            )
+        )
 
     def parse_phase(self, ctx, example, phase, text, previous):
         if phase == 0:

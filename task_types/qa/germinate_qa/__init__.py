@@ -1,10 +1,7 @@
 """Question answering, open-book (the context is part of the input) and closed-book (the student
 answers from memory; the context only grounds the generated training data)."""
 
-from germinate import hookimpl
-from germinate.tasks.parsing import ParseError, extract_json
-from germinate.tasks.prompting import bullet_list, chat
-from germinate.tasks.base import TaskType
+from germinate import ParseError, TaskType, bullet_list, chat, extract_json, hookimpl
 
 GENERATE = """Task description:
 {description}
@@ -41,9 +38,12 @@ class OpenBookQA(TaskType):
         return {k: record[k] for k in ("question", "answer") if isinstance(record.get(k), str)}
 
     def generation_prompt(self, ctx, example, phase, previous):
-        shown = [f'{s["question"]} -> {s["answer"] or "(no answer in the context)"}' for s in example.shown]
-        return chat(ctx.render("generate", context=example.chunk or "", instructions=example.instructions,
-                               examples=bullet_list(shown)))
+        shown = [f"{s['question']} -> {s['answer'] or '(no answer in the context)'}" for s in example.shown]
+        return chat(
+            ctx.render(
+                "generate", context=example.chunk or "", instructions=example.instructions, examples=bullet_list(shown)
+            )
+        )
 
     def parse_phase(self, ctx, example, phase, text, previous):
         data = extract_json(text)
@@ -58,10 +58,10 @@ class OpenBookQA(TaskType):
         return {"context": context, "question": question, "answer": answer}
 
     def display(self, record):
-        return f'Q: {record["question"]} A: {record["answer"]}'
+        return f"Q: {record['question']} A: {record['answer']}"
 
     def prompt_text(self, record):
-        return f'Context:\n{record["context"]}\n\nQuestion: {record["question"]}'
+        return f"Context:\n{record['context']}\n\nQuestion: {record['question']}"
 
     def target_text(self, record):
         return record["answer"]

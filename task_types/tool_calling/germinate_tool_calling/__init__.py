@@ -3,12 +3,23 @@ a tool from the project's catalog (OpenAI-style JSON Schema function definitions
 
 import json
 
-from germinate import hookimpl
-from germinate.tasks.parsing import ParseError, extract_json
-from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
-from germinate.generate.properties import Property
-from germinate.project.errors import check_schema, field_name, forbid_extra_keys, schema_problems
-from germinate.tasks.base import TaskType
+from germinate import (
+    ParseError,
+    Property,
+    Score,
+    TaskType,
+    bullet_list,
+    chat,
+    check_schema,
+    extract_json,
+    field_name,
+    forbid_extra_keys,
+    hookimpl,
+    schema_problems,
+    split_pick,
+    targets_and_others,
+)
+from germinate_tool_calling.call_syntax import parse_python_call
 
 _FUNCTION = {
     "type": "object",
@@ -42,8 +53,16 @@ def _catalog_text(config):
     lines = []
     for entry in config.get("tools") or []:
         function = entry.get("function", entry)
-        lines.append(json.dumps({"name": function["name"], "description": function.get("description", ""),
-                                 "parameters": function.get("parameters", {})}, separators=(",", ":")))
+        lines.append(
+            json.dumps(
+                {
+                    "name": function["name"],
+                    "description": function.get("description", ""),
+                    "parameters": function.get("parameters", {}),
+                },
+                separators=(",", ":"),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -54,8 +73,11 @@ def _example(record):
 def _normalised(name, arguments, tools):
     """A call as a plain dict, with arguments equal to their declared default dropped."""
     properties = (tools.get(name) or {}).get("properties", {})
-    kept = {k: v for k, v in arguments.items()
-            if not (isinstance(properties.get(k), dict) and "default" in properties[k] and properties[k]["default"] == v)}
+    kept = {
+        k: v
+        for k, v in arguments.items()
+        if not (isinstance(properties.get(k), dict) and "default" in properties[k] and properties[k]["default"] == v)
+    }
     return {"name": name, "arguments": kept}
 
 
@@ -82,8 +104,7 @@ class ToolCalling(TaskType):
             "output": {
                 "type": "object",
                 "required": ["name", "arguments"],
-                "properties": {"name": {"type": "string", "minLength": 1},
-                               "arguments": {"type": "object"}},
+                "properties": {"name": {"type": "string", "minLength": 1}, "arguments": {"type": "object"}},
                 "additionalProperties": False,
             },
         },
@@ -95,8 +116,11 @@ class ToolCalling(TaskType):
                 "minItems": 1,
                 "items": {
                     "anyOf": [
-                        {"type": "object", "required": ["type", "function"],
-                         "properties": {"type": {"const": "function"}, "function": _FUNCTION}},
+                        {
+                            "type": "object",
+                            "required": ["type", "function"],
+                            "properties": {"type": {"const": "function"}, "function": _FUNCTION},
+                        },
                         _FUNCTION,
                     ]
                 },
@@ -110,9 +134,15 @@ class ToolCalling(TaskType):
 
     def own_properties(self, config):
         names = tuple(catalog(config))
-        return [Property("tool", names, "Which tool does the example call?",
-                         {name: f'The request must be one that is handled by calling the tool "{name}".'
-                          for name in names}, source="record")]
+        return [
+            Property(
+                "tool",
+                names,
+                "Which tool does the example call?",
+                {name: f'The request must be one that is handled by calling the tool "{name}".' for name in names},
+                source="record",
+            )
+        ]
 
     def seed_values(self, record, config):
         return {"tool": record["output"]["name"]}
@@ -123,10 +153,16 @@ class ToolCalling(TaskType):
     def generation_prompt(self, ctx, example, phase, previous):
         tool = example.theta["tool"]
         target, others = targets_and_others(example.shown, lambda s: s["output"]["name"] == tool)
-        return chat(ctx.render("generate", tool=tool, catalog=_catalog_text(ctx.config),
-                               instructions=example.instructions,
-                               target_examples=bullet_list([_example(s) for s in target], 600),
-                               other_examples=bullet_list([_example(s) for s in others], 600)))
+        return chat(
+            ctx.render(
+                "generate",
+                tool=tool,
+                catalog=_catalog_text(ctx.config),
+                instructions=example.instructions,
+                target_examples=bullet_list([_example(s) for s in target], 600),
+                other_examples=bullet_list([_example(s) for s in others], 600),
+            )
+        )
 
     def parse_phase(self, ctx, example, phase, text, previous):
         data = extract_json(text)
@@ -149,8 +185,6 @@ class ToolCalling(TaskType):
     def score(self, prediction, record, config):
         """Exact match of {"name", "arguments"} parsed from JSON or a Python-literal call (read with
         ast, never executed); arguments equal to their schema default count as left out."""
-        from germinate.tasks.score import Score, parse_python_call
-
         try:
             call = extract_json(prediction)
         except ParseError:
@@ -204,8 +238,10 @@ class ToolCalling(TaskType):
     def schema_rules(self, config, strict=True):
         # the name must be a catalog tool; then the arguments must fit that tool's parameters
         tools = {name: forbid_extra_keys(params) if strict else params for name, params in catalog(config).items()}
-        per_tool = [{"if": {"properties": {"name": {"const": name}}},
-                     "then": {"properties": {"arguments": params}}} for name, params in tools.items()]
+        per_tool = [
+            {"if": {"properties": {"name": {"const": name}}}, "then": {"properties": {"arguments": params}}}
+            for name, params in tools.items()
+        ]
         output = {"properties": {"name": {"enum": list(tools)}}, "allOf": per_tool}
         return [self.record_schema, {"properties": {"output": output}}]
 
