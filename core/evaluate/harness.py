@@ -63,7 +63,7 @@ class EvalResult:
     @property
     def judge_unreliable(self) -> bool:
         check = self.judge.get("check")
-        return bool(check) and not check["reliable"]
+        return check is not None and not check["reliable"]
 
 
 def test_records(project: Project, settings: EvalSettings) -> list[dict]:
@@ -137,7 +137,7 @@ class Scorer:
     def __init__(self, project: Project, judge: Callable[[], Any] | None) -> None:
         self.project = project
         self.judge = judge  # made on first need: a task the metric decides fully never starts one
-        self.engine: Any | None = None
+        self.engine: Any = None
         self.template, self.prompt_id = judge_prompt(project)
         self.judge_calls = 0
         self.check: dict[str, Any] | None = None
@@ -165,7 +165,7 @@ class Scorer:
                 pairs.append((task.prompt_text(seed), reference, other, False))
         results = self.engine.run_blocking([judge_request(self.template, description, *pair[:3]) for pair in pairs])
         self.judge_calls += len(pairs)
-        verdicts = [verdict_score(r.completion.text if r.ok else None, "", r.error).correct for r in results]
+        verdicts = [verdict_score(r.text, "", r.error).correct for r in results]
         right = [v for v, pair in zip(verdicts, pairs) if pair[3]]
         swapped = [v for v, pair in zip(verdicts, pairs) if not pair[3]]
         self.check = {
@@ -214,7 +214,7 @@ class Scorer:
             results = self.engine.run_blocking(requests)
             self.judge_calls += len(requests)
             for i, result in zip(pending, results):
-                reply = result.completion.text if result.ok else None
+                reply = result.text
                 score = verdict_score(reply, rows[i]["prediction"], result.error)
                 rows[i].update(correct=score.correct, error=score.error, judged_by="judge", judge_reply=reply)
         return rows
@@ -287,7 +287,7 @@ def evaluate(
                         f"teacher: {len(failed)} of {len(results)} evaluation calls failed "
                         f"({failed[0].error}: {failed[0].message}); rerun to retry them"
                     )
-                predictions = [res.completion.text.strip() for res in results]
+                predictions = [(res.text or "").strip() for res in results]
                 cache.save(model.name, fingerprint, predictions)
             described: dict[str, Any] = {"model": teacher_engine.client.model, "k_shot": len(shots)}
         else:

@@ -136,8 +136,8 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
         elif name == "topic":
             examples = "\n".join(_seed_text(task_type, s) for s in seeds[:8])
             result = engine.run_blocking([topics_request(config["description"], examples)])[0]
-            record["topics_raw"] = result.completion.text if result.ok else None
-            topics = parse_topics(result.completion.text) if result.ok else []
+            record["topics_raw"] = result.text
+            topics = parse_topics(result.text) if result.text is not None else []
             if len(topics) >= 2:
                 properties.append(topic_property(topics))
                 teacher_props.append(properties[-1])
@@ -162,7 +162,7 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
             for i, s in enumerate(seeds)
         ]
         for i, result in enumerate(engine.run_blocking(requests)):
-            parsed = parse_labels(result.completion.text, teacher_props) if result.ok else {}
+            parsed = parse_labels(result.text, teacher_props) if result.text is not None else {}
             for prop in teacher_props:
                 labels[i][prop.name] = parsed.get(prop.name)
                 sources[i][prop.name] = "teacher" if parsed.get(prop.name) else "unusable"
@@ -266,14 +266,12 @@ def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[
         for e, result in zip(alive, results):
             if result.error == "budget":
                 return None
-            if not result.ok:
+            if result.text is None:
                 failed[e.index] = f"{TEACHER}: {result.error}: {result.message}"
                 continue
-            raws[e.index].append(result.completion.text)
+            raws[e.index].append(result.text)
             try:
-                previous[e.index].append(
-                    task_type.parse_phase(ctx, e, phase, result.completion.text, previous[e.index])
-                )
+                previous[e.index].append(task_type.parse_phase(ctx, e, phase, result.text, previous[e.index]))
             except ParseError as exc:
                 failed[e.index] = f"{PARSE}: {exc}"
     rows = []

@@ -146,7 +146,9 @@ def length_fallback(lengths: list[int]) -> list[str]:
     """Length labels by tercile of the seeds' own lengths, when the teacher's are unusable."""
     import numpy as np  # only when generating: keeps the CLI's start-up light
 
-    low, high = np.percentile(lengths, [100 / 3, 200 / 3])
+    low: float
+    high: float
+    low, high = np.percentile(lengths, [100 / 3, 200 / 3]).tolist()
     return ["short" if n <= low else "long" if n > high else "medium" for n in lengths]
 
 

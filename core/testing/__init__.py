@@ -107,7 +107,7 @@ def run_germinate(*args: str, input: str | None = None, env: dict[str, str] | No
 try:
     import pytest
 except ImportError:  # the helpers above work without pytest
-    pytest = None
+    pytest = None  # type: ignore[assignment]
 
 if pytest is not None:
 

@@ -44,8 +44,8 @@ def resolve_settings(
         if value is False or value is True:
             merged[key] = {} if value is True else False
         else:
-            base = merged.get(key) if isinstance(merged.get(key), dict) else {}
-            merged[key] = {**base, **value}
+            current = merged.get(key)
+            merged[key] = {**(current if isinstance(current, dict) else {}), **value}
     explicit = [n for n in validation.get("order") or [] if n in validators]
     rest = sorted((n for n in validators if n not in explicit), key=lambda n: (validators[n].order, n))
     out = []
@@ -106,7 +106,8 @@ def build_cascade(
 ) -> Cascade:
     plugins = plugins or get_plugins()
     validators = plugins.validators
-    validation = config.get("validation") if isinstance(config.get("validation"), dict) else {}
+    section = config.get("validation")
+    validation: dict[str, Any] = section if isinstance(section, dict) else {}
     for name in overrides or {}:
         if name not in validators:
             raise GerminateError(

@@ -31,7 +31,7 @@ class OpenBookQA(TaskType):
             "answer": _text,
         },
     }
-    key_fields = ("question", "context")
+    key_fields: tuple[str, ...] = ("question", "context")
     templates = {"generate": GENERATE}
 
     def text_fields(self, record):
@@ -79,7 +79,7 @@ class ClosedBookQA(OpenBookQA):
             "context": _text,
         },
     }
-    key_fields = ("question",)
+    key_fields: tuple[str, ...] = ("question",)
 
     def _record(self, context, question, answer):
         # the context grounded the generation; training drops it so the student must know the answer
