@@ -116,19 +116,19 @@ def _adapter_stamp(adapter: Path | None) -> Any:
 class Predictions:
     """Raw predictions of one model on the test prompts, reused while its fingerprint holds."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, run: RunFolder) -> None:
+        self.run = run
 
     def load(self, name: str, fingerprint: str) -> list[str] | None:
-        path = self.folder / f"{name}.json"
+        path = self.run.raw_predictions_of(name)
         if not path.exists():
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
         return data["predictions"] if data.get("fingerprint") == fingerprint else None
 
     def save(self, name: str, fingerprint: str, predictions: list[str]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_json(self.folder / f"{name}.json", {"fingerprint": fingerprint, "predictions": predictions})
+        self.run.raw_predictions.mkdir(parents=True, exist_ok=True)
+        write_json(self.run.raw_predictions_of(name), {"fingerprint": fingerprint, "predictions": predictions})
 
 
 class Scorer:
@@ -260,7 +260,7 @@ def evaluate(
     shots = random.Random(settings.seed).sample(seeds, min(settings.k_shot, len(seeds)))
     scorer = Scorer(project, judge)
     budget = answer_budget(project, settings)
-    cache = Predictions(run.raw_predictions)
+    cache = Predictions(run)
     per_model: dict[str, dict[str, Any]] = {}
     wrong: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -320,7 +320,7 @@ def evaluate(
             described = {"adapter": str(adapter) if adapter else None}
         say(f"{model.name}: scoring")
         rows = scorer.score(records, predictions)
-        write_jsonl(run.predictions / f"{model.name}.jsonl", rows)
+        write_jsonl(run.predictions_of(model.name), rows)
         if not wrong and model.point != "teacher":  # the first student listed, trained ones first by POINTS
             wrong = [
                 {"model": model.name, **{k: r[k] for k in ("input", "prediction", "reference", "error")}}
