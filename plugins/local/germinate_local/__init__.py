@@ -5,7 +5,6 @@ once, on the first request."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from typing import Any
@@ -70,6 +69,8 @@ class LlamaCppClient(TeacherClient):
         )
 
     async def complete(self, request: ChatRequest) -> Completion:
+        import asyncio  # not at import time: every command loads this plugin, few call it
+
         return await asyncio.to_thread(self._complete, request)
 
     async def aclose(self) -> None:
