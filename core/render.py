@@ -104,3 +104,39 @@ def evaluation(console: Console, results: list[EvalResult], paths: dict[str, Pat
         markup=False,
         highlight=False,
     )
+
+
+def changes_line(change: dict[str, Any]) -> str:
+    """What a rebuild of accepted/rejected changed (germinate.validate.replay.compare's result)."""
+
+    def counts(by: dict[str, int]) -> str:
+        total = sum(by.values())
+        return f"{total} ({', '.join(f'{k} {v}' for k, v in sorted(by.items()))})" if total else "0"
+
+    return (
+        f"against the recorded decisions: {counts(change['newly_accepted'])} newly accepted "
+        f"(by who rejected them before), {counts(change['newly_rejected'])} newly rejected, "
+        f"{change['unchanged']} unchanged"
+    )
+
+
+def review_table(rows: list[Any], display: Any, score_by: str | None = None, title: str = "candidates") -> Table:
+    """``germinate review``'s listing: one candidate per row (germinate.validate.review.Row);
+    ``display`` turns a record into one line of text."""
+    from rich.table import Table
+
+    table = Table("id", "status", "by", "score", "labels", "example", "review", title=title)
+    for row in rows:
+        score = row.score(score_by)
+        text = display(row.record) if row.record is not None else f"(unparsed) {row.raw or ''}"
+        text = " ".join(str(text).split())
+        table.add_row(
+            row.id,
+            row.status,
+            row.validator or "-",
+            "-" if score is None else f"{score:.3f}",
+            ", ".join(row.labels.values()) or "-",
+            text if len(text) <= 100 else text[:99] + "…",
+            (row.review or {}).get("action", "-"),
+        )
+    return table

@@ -9,6 +9,8 @@ rejected.jsonl    the rejection ledger: {"id", "validator", "reason", "score", "
                    "raw", "record", "theta"}
 validation.json   per-validator summary and the settings that produced it
 coverage.json     the share of each property value among accepted examples
+reviews.jsonl     a person's decisions per candidate id (reject, accept, fix), honoured by every
+                  rebuild of accepted.jsonl / rejected.jsonl
 model/, model-r1/, model-seeds/, model-seeds-r1/ ...
                   one trained student each (see :class:`ModelFolder`)
 eval/raw/         raw predictions per evaluated model, with their fingerprint
@@ -131,6 +133,11 @@ class RunFolder:
     @property
     def coverage(self) -> Path:
         return self.path / "coverage.json"
+
+    @property
+    def reviews(self) -> Path:
+        """A person's decisions, one per line, keyed by candidate id (see germinate.validate.review)."""
+        return self.path / "reviews.jsonl"
 
     # -- students ------------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ def validate_command(
     from rich.progress import Progress
 
     from germinate.project.load import load_project
-    from germinate.render import validation_table
+    from germinate.render import changes_line, validation_table
     from germinate.run_folder import RunFolder
     from germinate.validate.replay import (
         compare,
@@ -129,14 +129,17 @@ def validate_command(
         run_cascade,
         save,
     )
+    from germinate.validate.review import load_reviews
 
     loaded = load_project(project)
     run = RunFolder.of(project, run_name)
     rows = load_candidates(run, candidates)
     overrides = parse_overrides(settings, disable)
+    # a person's decisions are about this run's own candidates, not another file's
+    reviews = load_reviews(run) if candidates is None else {}
     with Progress(transient=True) as progress:
         bar = progress.add_task("validating", total=len(rows))
-        outcome = run_cascade(loaded, rows, overrides, progress=lambda: progress.advance(bar))
+        outcome = run_cascade(loaded, rows, overrides, progress=lambda: progress.advance(bar), reviews=reviews)
     out = console()
     out.print(
         validation_table(
@@ -145,17 +148,7 @@ def validate_command(
     )
     before = previous_decisions(run)
     if before:
-        change = compare(before, outcome.decisions)
-
-        def counts(by: dict) -> str:
-            total = sum(by.values())
-            return f"{total} ({', '.join(f'{k} {v}' for k, v in sorted(by.items()))})" if total else "0"
-
-        out.print(
-            f"against the recorded decisions: {counts(change['newly_accepted'])} newly accepted "
-            f"(by who rejected them before), {counts(change['newly_rejected'])} newly rejected, "
-            f"{change['unchanged']} unchanged"
-        )
+        out.print(changes_line(compare(before, outcome.decisions)))
     if apply or not before:
         save(run, outcome)
         out.print(f"wrote {run.accepted}, {run.rejected} and {run.validation_summary}")

@@ -40,6 +40,7 @@ from germinate.teachers.base import ChatRequest
 from germinate.teachers.engine import Engine
 from germinate.validate.cascade import build_cascade
 from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
+from germinate.validate.review import load_reviews
 
 
 @attrs.define
@@ -313,7 +314,7 @@ def run_generation(
 
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds)
-    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
+    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds), reviews=load_reviews(run))
     existing = run.rows(run.candidates)
     for candidate in existing:  # resume: replay, no teacher calls
         ledger.judge(cascade, candidate)
@@ -333,7 +334,7 @@ def run_generation(
         if rows is None:
             stopped = "stopped: --max-cost reached; everything accepted so far is kept, rerun to continue"
             break
-        batch = Ledger(tally)
+        batch = Ledger(tally, reviews=ledger.reviews)
         new_candidates = []
         for candidate in rows:
             if tally.accepted >= settings.n:

@@ -27,6 +27,11 @@ class TaskType:
     config_schema: dict[str, Any] = {"properties": {}, "required": []}
     #: record fields whose text identifies a record, for duplicate detection
     key_fields: tuple[str, ...] = ("input",)
+    #: the record field holding what the student reads, and the one holding what it answers
+    #: (``germinate init --from`` a CSV maps columns to them; ``germinate review --set-output``
+    #: corrects the output)
+    input_field: str = "input"
+    output_field: str = "output"
     #: what ``score`` measures, for reports
     metric: str = "LLM-judge accuracy"
 

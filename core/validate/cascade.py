@@ -92,9 +92,13 @@ class Cascade:
                 scores[step.name] = verdict.score
             if not verdict.accepted:
                 return Decision(False, step.name, verdict, scores)
+        self.learn(record)
+        return Decision(True, None, None, scores)
+
+    def learn(self, record: dict[str, Any]) -> None:
+        """Tell every validator a record was accepted (the novelty anchors grow here)."""
         for step in self.steps:
             _guarded(step.name, "accepted", step.check.accepted, record)
-        return Decision(True, None, None, scores)
 
 
 def build_cascade(

@@ -16,6 +16,7 @@ from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
 from germinate.validate.cascade import build_cascade
 from germinate.validate.ledger import Ledger, Tally, seed_rows
+from germinate.validate.review import Review
 
 
 def parse_overrides(
@@ -79,11 +80,16 @@ class Outcome:
 
 
 def run_cascade(
-    project: Project, candidates: list[dict[str, Any]], overrides: dict[str, Any] | None = None, progress: Any = None
+    project: Project,
+    candidates: list[dict[str, Any]],
+    overrides: dict[str, Any] | None = None,
+    progress: Any = None,
+    reviews: dict[str, Review] | None = None,
 ) -> Outcome:
+    """The cascade over ``candidates``, a person's decisions (``reviews``, by candidate id) first."""
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds, overrides)
-    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
+    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds), reviews=reviews or {})
     for candidate in candidates:
         ledger.judge(cascade, candidate)
         if progress is not None:
@@ -131,3 +137,15 @@ def save(run: RunFolder, outcome: Outcome) -> None:
     write_json(
         run.validation_summary, {"order": outcome.order, "settings": outcome.settings, **outcome.tally.as_dict()}
     )
+
+
+def rebuild(project: Project, run: RunFolder) -> tuple[Outcome, dict[str, Any]]:
+    """accepted.jsonl, rejected.jsonl and validation.json rebuilt from the run's candidates the
+    way a generation resume rebuilds them (task.yaml's cascade, a person's decisions first), and
+    what changed against the files as they were."""
+    from germinate.validate.review import load_reviews
+
+    before = previous_decisions(run)
+    outcome = run_cascade(project, load_candidates(run, None), reviews=load_reviews(run))
+    save(run, outcome)
+    return outcome, compare(before, outcome.decisions)

@@ -32,6 +32,8 @@ class OpenBookQA(TaskType):
         },
     }
     key_fields: tuple[str, ...] = ("question", "context")
+    input_field = "question"
+    output_field = "answer"
     templates = {"generate": GENERATE}
 
     def text_fields(self, record):
