@@ -24,6 +24,8 @@ class EmbeddedModel:
     #: sha256 of the joined file
     parts: tuple[tuple[str, str], ...] = ()
     sha256: str | None = None
+    #: the upstream model's licence (SPDX id), for exported model cards
+    license: str = "apache-2.0"
 
 
 EMBEDDED = {

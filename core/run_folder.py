@@ -18,6 +18,7 @@ eval/predictions/ scored predictions per evaluated model
 report.md, report.json, report.png
 pipeline.json     `germinate run`'s log: stage times, counts, faults, cost
 predictions.jsonl `germinate predict`'s default output
+export/           `germinate export`'s default destination (see :class:`ExportFolder`)
 """
 
 from __future__ import annotations
@@ -101,6 +102,69 @@ def is_model(folder: Path) -> bool:
 
 
 @attrs.frozen
+class DataExport:
+    """The accepted set as a Hugging Face dataset folder (the Hub's layout: a card and parquet
+    under data/) with the same rows as chat JSONL in OpenAI's fine-tuning layout beside it."""
+
+    path: Path
+
+    @property
+    def card(self) -> Path:
+        """The dataset card: provenance, counts, columns, how to load it."""
+        return self.path / "README.md"
+
+    @property
+    def parquet(self) -> Path:
+        return self.path / "data" / "train-00000-of-00001.parquet"
+
+    @property
+    def chat(self) -> Path:
+        """``{"messages": [...]}`` per line: OpenAI's fine-tuning layout, which TRL, Axolotl,
+        Unsloth and LLaMA-Factory read as it is."""
+        return self.path / "chat.jsonl"
+
+
+@attrs.frozen
+class ExportFolder:
+    """``germinate export``'s destination: one folder per format."""
+
+    path: Path
+
+    def gguf(self, name: str, quant: str) -> Path:
+        """A single GGUF file of the student, quantised as ``quant``."""
+        return self.path / "gguf" / f"{name}-{quant}.gguf"
+
+    @property
+    def ollama(self) -> Path:
+        """The GGUF, a Modelfile and a README with the two commands to create and run it."""
+        return self.path / "ollama"
+
+    @property
+    def merged(self) -> Path:
+        """The merged student: a Hugging Face model folder with a model card."""
+        return self.path / "merged"
+
+    @property
+    def adapter(self) -> Path:
+        """The LoRA adapter (peft format) with a model card."""
+        return self.path / "adapter"
+
+    @property
+    def data(self) -> DataExport:
+        return DataExport(self.path / "data")
+
+
+def model_card(folder: Path) -> Path:
+    """The model card (README.md) of an exported model folder."""
+    return folder / "README.md"
+
+
+def modelfile(folder: Path) -> Path:
+    """An Ollama Modelfile in an exported folder."""
+    return folder / "Modelfile"
+
+
+@attrs.frozen
 class RunFolder:
     path: Path
 
@@ -175,6 +239,10 @@ class RunFolder:
     @property
     def predict_output(self) -> Path:
         return self.path / "predictions.jsonl"
+
+    @property
+    def export(self) -> ExportFolder:
+        return ExportFolder(self.path / "export")
 
     # -- reading ---------------------------------------------------------------------------------
 

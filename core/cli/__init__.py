@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from germinate.cli import evaluate, generate, listings, project, review, student, teacher  # noqa: F401  (registers commands)
+from germinate.cli import evaluate, export, generate, listings, project, review, student, teacher  # noqa: F401  (registers commands)
 from germinate.cli.root import EXIT_BAD_INPUT, cli, echo_err
 from germinate.plugins import get_plugins
 from germinate.problems import GerminateError
