@@ -32,11 +32,31 @@ def check_command(project: Path) -> None:
 def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
     if schema.get("type") == "array" and schema.get("items", {}).get("type") == "string":
         return [part.strip() for part in text.split(",") if part.strip()]
-    path = Path(text).expanduser()
+    try:  # JSON first: a long JSON text is no file name (and would raise "name too long")
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else json.loads(text)
+        return json.loads(Path(text).expanduser().read_text(encoding="utf-8"))
     except (json.JSONDecodeError, OSError) as exc:
         raise click.BadParameter(f"expected JSON or a JSON file: {exc}") from None
+
+
+def _ask_required(family: Any, known: dict[str, Any]) -> dict[str, Any]:
+    """The task type's required task.yaml keys: those ``known`` gives, the rest asked for."""
+    extra = dict(known)
+    schema = family.config_schema
+    for key in schema.get("required", []):
+        if key in extra:
+            continue
+        sub = schema["properties"][key]
+        hint = (
+            " (comma-separated)"
+            if sub.get("type") == "array" and sub.get("items", {}).get("type") == "string"
+            else " (JSON, or a path to a JSON file)"
+        )
+        extra[key] = click.prompt(f"{key}{hint}", value_proc=functools.partial(_parse_answer, schema=sub))
+    return extra
 
 
 @cli.command("init")
@@ -45,14 +65,23 @@ def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
 @click.option(
     "--from",
     "source",
-    type=click.Path(path_type=Path, exists=True, file_okay=False),
-    help="Folder with task.json, seeds.jsonl and optional test.jsonl / documents.jsonl.",
+    type=click.Path(path_type=Path, exists=True),
+    help="A folder with task.json, seeds.jsonl and optional test.jsonl / documents.jsonl; or a table of "
+    "seed examples: a CSV, TSV or parquet file, or a datasets folder (save_to_disk).",
 )
 @click.option("--description", help="Plain-English description of the task.")
 @click.option(
     "--seeds",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="A seeds.jsonl to copy into the project.",
+)
+@click.option("--input-column", help="With a table: the column holding the task type's input.")
+@click.option("--output-column", help="With a table: the column holding the task type's output.")
+@click.option(
+    "--columns", metavar="JSON", help='With a table: record field -> column, e.g. \'{"context": "passage"}\'.'
+)
+@click.option(
+    "--split", default="train", show_default=True, help="With a datasets folder: the split of the seeds (test: test)."
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing project's task.yaml and seeds.")
 def init_command(
@@ -61,34 +90,40 @@ def init_command(
     source: Path | None,
     description: str | None,
     seeds: Path | None,
+    input_column: str | None,
+    output_column: str | None,
+    columns: str | None,
+    split: str,
     force: bool,
 ) -> None:
     """Create a project folder with a commented task.yaml (asks for what the flags leave out)."""
     from germinate.plugins import lookup
     from germinate.project.scaffold import init_from, read_records, scaffold
+    from germinate.project.tabular import column_mapping, is_table, read_table
 
-    if source is not None:
+    if source is not None and not is_table(source):
+        if not source.is_dir():
+            raise click.BadParameter(
+                "expected a folder with task.json, or a .csv, .tsv or .parquet file", param_hint="--from"
+            )
         written = init_from(source, directory, task_type, force)
     else:
         if task_type is None:
             choices = sorted(get_plugins().task_types)
             task_type = click.prompt("Task type", type=click.Choice(choices))
         family = lookup("task_types", task_type)
+        test = None
+        if source is not None:
+            rows, test = read_table(source, family, column_mapping(family, input_column, output_column, columns), split)
+            known = family.config_defaults(rows + test)
+            for key, value in known.items():
+                click.echo(f"{key} read from the data: {value if isinstance(value, str) else json.dumps(value)}")
+        else:
+            rows, known = (read_records(seeds) if seeds else None), {}
         if description is None:
             description = click.prompt("Describe the task in plain English")
-        extra = {}
-        schema = family.config_schema
-        for key in schema.get("required", []):
-            sub = schema["properties"][key]
-            hint = (
-                " (comma-separated)"
-                if sub.get("type") == "array" and sub.get("items", {}).get("type") == "string"
-                else " (JSON, or a path to a JSON file)"
-            )
-            extra[key] = click.prompt(f"{key}{hint}", value_proc=functools.partial(_parse_answer, schema=sub))
-        written = scaffold(
-            directory, task_type, description, extra, seeds=read_records(seeds) if seeds else None, force=force
-        )
+        extra = _ask_required(family, known)
+        written = scaffold(directory, task_type, description, extra, seeds=rows, test=test, force=force)
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: add seed examples if needed, then `germinate check {directory}`")

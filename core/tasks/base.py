@@ -39,6 +39,11 @@ class TaskType:
         """Yield ``(field, message)`` for what the schema cannot say (a label outside the set...)."""
         return ()
 
+    def config_defaults(self, records: list[dict]) -> dict[str, Any]:
+        """task.yaml keys this family needs, as far as labelled records tell them (classification:
+        the labels they use); ``germinate init --from`` a table fills them in."""
+        return {}
+
     def check_config(self, config: dict) -> Iterable[tuple[str, str]]:
         """Yield ``(field, message)`` for task.yaml problems beyond the schema (duplicate labels...)."""
         return ()

@@ -208,12 +208,13 @@ def export_data(project: Project, run: RunFolder, dest: DataExport, system_promp
     """Write the accepted set to ``dest`` (replacing an earlier export there): parquet, card, chat
     JSONL. The folder is written beside and swapped in whole, so a reader never sees half."""
     try:
-        from datasets import Dataset
+        from datasets import Dataset, disable_progress_bars
     except ImportError:
         raise GerminateError(
             "exporting data needs the datasets and pyarrow packages: pip install 'germinate[data]'"
         ) from None
 
+    disable_progress_bars()  # its bars would tear the CLI's own status line
     accepted = [row for row in run.rows(run.accepted) if isinstance(row.get("record"), dict)]
     if not accepted:
         raise GerminateError(f"{run.accepted}: nothing accepted yet; run `germinate generate` first")

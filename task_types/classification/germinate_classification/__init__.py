@@ -62,6 +62,10 @@ class Classification(TaskType):
 
     templates = {"generate": GENERATE}
 
+    def config_defaults(self, records):
+        labels = [r["output"] for r in records if isinstance(r.get("output"), str) and r["output"]]
+        return {"labels": list(dict.fromkeys(labels))} if len(set(labels)) >= 2 else {}
+
     def own_properties(self, config):
         labels = tuple(config.get("labels") or ())
         return [
