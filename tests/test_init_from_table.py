@@ -7,6 +7,7 @@ import json
 
 import pytest
 import yaml
+from conftest import germinate
 
 from germinate.testing import SAMPLE_SEEDS
 
@@ -109,19 +110,18 @@ def test_datasets_folder_gives_seeds_and_test_split_and_parquet_files_work(tmp_p
     )
     assert _jsonl(tmp_path / "q" / "seeds.jsonl") == SAMPLE_SEEDS
 
-    result = germinate_cli(
+    # real processes for exact stderr: an in-process run shares the plugin manager's warnings
+    result = germinate(
         "init", tmp_path / "r", "--from", tmp_path / "ds", "--split", "validation", "--task-type", "classification"
     )
-    assert result.exit_code == 2
+    assert result.returncode == 2
     assert result.stderr.strip() == f"{tmp_path / 'ds'}: --split: no split 'validation' (splits: train, test)"
 
 
-def test_bad_tables_are_one_line_per_problem_and_write_nothing(datasets, tmp_path, germinate_cli):
+def test_bad_tables_are_one_line_per_problem_and_write_nothing(tmp_path):
     source = _write_table(tmp_path / "t.csv", ["text", "label"], [(s["input"], s["output"]) for s in SAMPLE_SEEDS])
-    result = germinate_cli(
-        "init", tmp_path / "p", "--from", source, "--task-type", "classification", "--description", "d"
-    )
-    assert result.exit_code == 2
+    result = germinate("init", tmp_path / "p", "--from", source, "--task-type", "classification", "--description", "d")
+    assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"{source}: input: no column 'input' (columns: label, text)",
         f"{source}: output: no column 'output' (columns: label, text)",
@@ -129,15 +129,11 @@ def test_bad_tables_are_one_line_per_problem_and_write_nothing(datasets, tmp_pat
     assert not (tmp_path / "p").exists()
 
     calls = _write_table(tmp_path / "calls.csv", ["input", "output"], [("lights on", "{not json"), ("off", "{}")])
-    result = germinate_cli(
-        "init", tmp_path / "q", "--from", calls, "--task-type", "tool_calling", "--description", "d", input="[]\n"
-    )
-    assert result.exit_code == 2
+    result = germinate("init", tmp_path / "q", "--from", calls, "--task-type", "tool_calling", "--description", "d")
+    assert result.returncode == 2
     assert result.stderr.strip().startswith(f"{calls}:2: output: expected JSON in column 'output': ")
     assert not (tmp_path / "q").exists()
 
-    result = germinate_cli(
-        "init", tmp_path / "r", "--from", source, "--task-type", "classification", "--columns", "[1]"
-    )
-    assert result.exit_code == 2
+    result = germinate("init", tmp_path / "r", "--from", source, "--task-type", "classification", "--columns", "[1]")
+    assert result.returncode == 2
     assert result.stderr.strip() == '--columns: expected {"record field": "column", ...}'

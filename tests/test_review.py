@@ -151,7 +151,7 @@ def test_bad_decisions_are_one_line_each_and_change_nothing(reviewed, germinate_
     project, run, (_, _, fix_id, _) = reviewed
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
     unparsed = next(r["id"] for r in _rows(run / "rejected.jsonl") if r["validator"] == "parse")
-    result = germinate_cli(
+    result = germinate(  # a real process: its stderr holds only this command's lines
         "review",
         project,
         "--reject",
@@ -165,7 +165,7 @@ def test_bad_decisions_are_one_line_each_and_change_nothing(reviewed, germinate_
         fix_id,
         '{"input": "fine"}',
     )
-    assert result.exit_code == 2
+    assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "--reject: c999999: no candidate with this id in candidates.jsonl",
         "--accept: " + unparsed + ": has no record (the teacher's text did not parse); use --set-record",
@@ -199,6 +199,6 @@ def test_review_file_torn_tail_is_ignored_and_a_bad_line_is_named(reviewed, germ
     result = germinate_cli("review", project, "--json")
     assert result.exit_code == 0, result.stderr
     path.write_bytes(path.read_bytes()[: -len(b'{"id": "c0000')] + b'{"id": "c000001", "action": "maybe"}\n')
-    result = germinate_cli("review", project, "--reject", reject_id)
-    assert result.exit_code == 2
+    result = germinate("review", project, "--reject", reject_id)
+    assert result.returncode == 2
     assert result.stderr.strip() == f"{path}:4: action: 'maybe' is not one of reject, accept, fix, clear"
