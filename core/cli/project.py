@@ -112,14 +112,16 @@ def init_command(
             choices = sorted(get_plugins().task_types)
             task_type = click.prompt("Task type", type=click.Choice(choices))
         family = lookup("task_types", task_type)
-        test = None
+        rows: list[dict[str, Any]] | None
+        test: list[dict[str, Any]] | None = None
+        known: dict[str, Any] = {}
         if source is not None:
             rows, test = read_table(source, family, column_mapping(family, input_column, output_column, columns), split)
             known = family.config_defaults(rows + test)
             for key, value in known.items():
                 click.echo(f"{key} read from the data: {value if isinstance(value, str) else json.dumps(value)}")
         else:
-            rows, known = (read_records(seeds) if seeds else None), {}
+            rows = read_records(seeds) if seeds else None
         if description is None:
             description = click.prompt("Describe the task in plain English")
         extra = _ask_required(family, known)

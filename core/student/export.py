@@ -30,7 +30,7 @@ import attrs
 from germinate.embedded_models import EMBEDDED
 from germinate.problems import GerminateError
 from germinate.project.load import Project
-from germinate.run_folder import ExportFolder, ModelFolder, RunFolder, model_card, modelfile
+from germinate.run_folder import ExportFolder, ModelFolder, RunFolder, model_card, modelfile, report_path
 from germinate.settings import StudentSettings
 
 FORMATS = ("gguf", "ollama", "merged", "adapter")
@@ -307,7 +307,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _evaluation_lines(run: RunFolder) -> list[str]:
-    report = _read_json(run.report("json"))
+    report = _read_json(report_path(run.path, "json"))
     if isinstance(report, list):
         report = report[0] if report else None
     if not isinstance(report, dict) or not report.get("points"):
@@ -336,7 +336,7 @@ def card_text(
     accepted = run.rows(run.accepted)
     seeds = sum(1 for r in accepted if r.get("source") == "seed")
     teachers = sorted({str(r.get("teacher")) for r in accepted if r.get("source") != "seed" and r.get("teacher")})
-    teacher_section = project.config.get("teacher") if isinstance(project.config.get("teacher"), dict) else {}
+    teacher_section: dict[str, Any] = project.section("teacher")
     teacher = ", ".join(teachers) or teacher_section.get("model") or "the embedded local teacher"
     licence = base_license(student)
     front = {

@@ -163,7 +163,7 @@ def decide(
         try:
             out.append(make(candidate))
         except GerminateError as exc:
-            problems.extend(exc.problems)
+            problems.extend(p if isinstance(p, Problem) else Problem(option, None, cid, str(p)) for p in exc.problems)
 
     def accepted(candidate: dict[str, Any]) -> Review:
         if candidate.get("record") is None:
