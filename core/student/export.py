@@ -1,7 +1,7 @@
 """``germinate export``: the trained student in the forms people run models in.
 
-* ``gguf``: the merged student converted by llama.cpp's own converter (vendored unmodified from
-  the llama-cpp-python source distribution germinate pins, see llama_convert/VENDORED.md) to f16,
+* ``gguf``: the merged student converted by llama.cpp's own converter (taken on first use from
+  the llama-cpp-python source distribution germinate pins, see germinate.student.converter) to f16,
   then quantised by llama.cpp itself (``llama_model_quantize`` from the bindings germinate already
   installs). The GGUF carries the student's chat template, so llama.cpp formats prompts exactly
   as the student was trained.
@@ -32,11 +32,11 @@ from germinate.problems import GerminateError
 from germinate.project.load import Project
 from germinate.run_folder import ExportFolder, ModelFolder, RunFolder, model_card, modelfile, report_path
 from germinate.settings import StudentSettings
+from germinate.student.converter import converter_script
 
 FORMATS = ("gguf", "ollama", "merged", "adapter")
 #: llama.cpp's ``llama_ftype`` for each quantisation germinate offers
 QUANTS = {"f16": 1, "q8_0": 7, "q4_k_m": 15}
-CONVERTER = Path(__file__).resolve().parent / "llama_convert" / "convert_hf_to_gguf.py"
 
 
 @attrs.frozen
@@ -102,8 +102,9 @@ def convert_to_gguf(merged: Path, out: Path, quant: str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     f16 = out.with_name(out.stem + ".f16.partial")
     env = {k: v for k, v in os.environ.items() if k != "NO_LOCAL_GGUF"}  # its own gguf writer, beside it
+    converter = converter_script()
     done = subprocess.run(
-        [sys.executable, str(CONVERTER), str(merged), "--outfile", str(f16), "--outtype", "f16"],
+        [sys.executable, str(converter), str(merged), "--outfile", str(f16), "--outtype", "f16"],
         capture_output=True,
         text=True,
         env=env,
