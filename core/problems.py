@@ -1,7 +1,9 @@
 """A user-facing problem with a location, and the exception that carries a batch of them.
 
 Every message a user sees about bad input is rendered by :class:`Problem` as
-``file:line: field: message`` so editors can jump to it and tests can match it exactly.
+``file:line: field: message`` so editors can jump to it and tests can match it exactly. The
+rendering is always one line (a newline in user text is shown as ``\\n``) and never shows a
+secret (anything key-shaped is redacted, see :mod:`germinate.secrets`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import attrs
+
+from germinate.secrets import redact
+
+_CONTROL = str.maketrans({"\n": "\\n", "\r": "\\r", "\x00": "\\0"})
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable, redacted line."""
+    return redact(text.translate(_CONTROL))
 
 
 @attrs.frozen(order=True)
@@ -21,8 +32,8 @@ class Problem:
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         if self.field:
-            return f"{where}: {self.field}: {self.message}"
-        return f"{where}: {self.message}"
+            return one_line(f"{where}: {self.field}: {self.message}")
+        return one_line(f"{where}: {self.message}")
 
 
 class GerminateError(Exception):

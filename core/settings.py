@@ -163,6 +163,41 @@ class EvalSettings(Settings):
         return chosen or None
 
 
+_MEGABYTES = {"type": "number", "exclusiveMinimum": 0}
+
+
+@attrs.define
+class InputLimits(Settings):
+    """How much germinate reads of any one input before refusing it (a clear line names the setting
+    to raise). task.yaml itself, and the task.json ``init --from`` reads, are read before these
+    are known: at most :attr:`TASK_FILE_MB` each."""
+
+    section: ClassVar[str] = "limits"
+    #: task.yaml and init --from's task.json, which cannot raise their own cap
+    TASK_FILE_MB: ClassVar[float] = 1.0
+
+    records_mb: float = setting(
+        256,
+        schema=_MEGABYTES,
+        help="largest JSON Lines file of records, in MB: seeds, test, --candidates, --input, --requests",
+    )
+    run_files_mb: float = setting(
+        1024, schema=_MEGABYTES, help="largest file of a run folder read back (candidates.jsonl...), in MB"
+    )
+    context_file_mb: float = setting(64, schema=_MEGABYTES, help="largest document in context/, in MB")
+    context_total_mb: float = setting(256, schema=_MEGABYTES, help="all of context/ together, in MB")
+    prompt_kb: float = setting(256, schema=_MEGABYTES, help="largest prompt template (prompts/*.txt), in kB")
+
+    def bytes(self, name: str) -> int:
+        """A limit in bytes, by field name (``records_mb``, ``prompt_kb``...)."""
+        scale = 1_000 if name.endswith("_kb") else 1_000_000
+        return int(getattr(self, name) * scale)
+
+    @staticmethod
+    def task_file_bytes() -> int:
+        return int(InputLimits.TASK_FILE_MB * 1_000_000)
+
+
 SECTIONS: tuple[type[Settings], ...] = (StudentSettings, GenerationSettings, TrainSettings, EvalSettings)
 
 
