@@ -12,6 +12,7 @@ from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate_model
 from germinate.hookspecs import hookimpl
 from germinate.problems import GerminateError, Problem
 from germinate.project.errors import check_schema, describe_schema_error, field_name, forbid_extra_keys, schema_problems
+from germinate.project.schemas import schema_validator, standalone
 from germinate.tasks.base import TaskType
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
 from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
@@ -70,6 +71,8 @@ __all__ = [
     "forbid_extra_keys",
     "field_name",
     "describe_schema_error",
+    "schema_validator",
+    "standalone",
     "GerminateError",
     "Problem",
 ]

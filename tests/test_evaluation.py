@@ -159,11 +159,13 @@ def test_bad_judge_prompt_is_a_clear_error(qa_project, tmp_path):
     config = yaml.safe_load((folder / "task.yaml").read_text())
     config["evaluation"] = {"judge": {"prompt": "Is {answer} right?"}}
     (folder / "task.yaml").write_text(yaml.safe_dump(config))
-    with pytest.raises(GerminateError) as error:
+    with pytest.raises(GerminateError) as error:  # found when the project is loaded, before any stage
         judge_prompt(load_project(folder))
-    assert str(error.value.problems[0]) == (
-        "task.yaml: evaluation.judge.prompt: unknown placeholder {answer} "
-        "(available: description, input, reference, prediction)"
+    where, message = str(error.value.problems[0]).split(": ", 1)
+    lines = (folder / "task.yaml").read_text().splitlines()
+    assert lines[int(where.split(":")[1]) - 1].strip().startswith("prompt: Is {answer}")
+    assert message == (
+        "evaluation.judge.prompt: unknown placeholder {answer} (available: description, input, reference, prediction)"
     )
 
 

@@ -20,3 +20,8 @@ class Property:
 
     def instruction(self, value: str) -> str:
         return self.instructions.get(value, f"The example's {self.name} should be: {value}.")
+
+
+#: the properties germinate itself can vary, besides each task type's own (their definitions are in
+#: germinate.generate.properties); ``generation.properties`` may name these and the task's own
+GENERATED_PROPERTIES = ("complexity", "length", "topic")

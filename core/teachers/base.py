@@ -108,9 +108,10 @@ class Teacher:
 
 #: settings every backend accepts besides its own, handled by the engine
 ENGINE_SETTINGS_SCHEMA: dict[str, Any] = {
-    "concurrency": {"type": "integer", "minimum": 1, "description": "requests in flight at once"},
-    "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "seconds per attempt"},
-    "max_retries": {"type": "integer", "minimum": 0},
+    # bounded: each request in flight costs a worker, and HTTP backends open a client per few
+    "concurrency": {"type": "integer", "minimum": 1, "maximum": 1024, "description": "requests in flight at once"},
+    "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400, "description": "seconds per attempt"},
+    "max_retries": {"type": "integer", "minimum": 0, "maximum": 100},
     "rpm": {"type": "number", "exclusiveMinimum": 0, "description": "requests per minute limit"},
     "tpm": {"type": "number", "exclusiveMinimum": 0, "description": "tokens per minute limit"},
     "temperature": {"type": "number", "minimum": 0},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -65,6 +66,12 @@ class Validator:
     def prepare(self, seeds: list[dict], settings: dict, task: TaskContext) -> Check:
         """Build the run's Check from the seeds, this validator's settings and the task."""
         raise NotImplementedError
+
+    def check_settings(self, settings: dict, seeds: list[dict], task_type: Any) -> Iterable[tuple[tuple, str]]:
+        """Yield ``(path inside the settings, message)`` for what ``config_schema`` cannot say (bounds
+        in the wrong order, a field the task does not have). ``settings`` has the schema's defaults
+        filled in; ``germinate check`` and every cascade build call this before ``prepare``."""
+        return ()
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "order": self.order, "summary": self.summary, "config_schema": self.config_schema}

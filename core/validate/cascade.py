@@ -130,5 +130,10 @@ def build_cascade(
             if "default" in sub
         }
         settings = {**defaults, **settings}
+        check = getattr(validators[name], "check_settings", None)
+        found = _guarded(name, "check_settings", lambda c=check, s=settings: list(c(s, seeds, task_type) if c else ()))
+        problems = [Problem("validation", None, field_name((name, *path)), message) for path, message in found]
+        if problems:
+            raise GerminateError(problems)
         steps.append(Step(name, settings, _guarded(name, "prepare", validators[name].prepare, seeds, settings, task)))
     return Cascade(steps)

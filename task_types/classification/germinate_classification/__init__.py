@@ -55,6 +55,22 @@ class Classification(TaskType):
         "required": ["labels"],
     }
 
+    def check_config(self, config):
+        # the metric compares the answer's first line, stripped of spaces, quotes and a final
+        # period, without case: a label it could never match is refused here
+        first: dict[str, str] = {}
+        for index, label in enumerate(config.get("labels") or []):
+            if any(c in label for c in "\n\r\t\v\f") or label != label.strip():
+                yield (
+                    ("labels", index),
+                    f"label {label!r} may not contain line breaks or tabs, or begin or end with a space",
+                )
+            elif label[0] in "\"'`." or label[-1] in "\"'`.":
+                yield ("labels", index), f"label {label!r} may not begin or end with a quote or a period"
+            elif label.lower() in first:
+                yield ("labels", index), f"label {label!r} differs from {first[label.lower()]!r} only in case"
+            first.setdefault(label.lower(), label)
+
     def check_record(self, record, config):
         labels = config.get("labels") or []
         if record["output"] not in labels:

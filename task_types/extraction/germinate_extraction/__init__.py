@@ -15,6 +15,7 @@ from germinate import (
     hookimpl,
     plain_text,
     schema_problems,
+    standalone,
 )
 
 # The task description is left out of the text phase on purpose: it describes the OUTPUT (often
@@ -101,7 +102,8 @@ class Extraction(TaskType):
 
     def schema_rules(self, config, strict=True):
         output = config.get("output_schema") or {}
-        return [self.record_schema, {"properties": {"output": forbid_extra_keys(output) if strict else output}}]
+        output = standalone(forbid_extra_keys(output) if strict else output, "output_schema")
+        return [self.record_schema, {"properties": {"output": output}}]
 
 
 @hookimpl

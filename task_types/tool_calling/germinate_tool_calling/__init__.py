@@ -17,6 +17,7 @@ from germinate import (
     hookimpl,
     schema_problems,
     split_pick,
+    standalone,
     targets_and_others,
 )
 from germinate_tool_calling.call_syntax import parse_python_call
@@ -218,6 +219,10 @@ class ToolCalling(TaskType):
         seen = set()
         for index, entry in enumerate(config.get("tools") or []):
             function = entry.get("function", entry)
+            named = ("tools", index) + (("function",) if "function" in entry else ()) + ("name",)
+            if any(c.isspace() for c in function["name"]):
+                # the schema's pattern lets a trailing newline through ($ matches before it)
+                yield named, f"tool name {function['name']!r} may not contain spaces or line breaks"
             if function["name"] in seen:
                 yield ("tools", index, "function", "name"), f"tool {function['name']!r} is defined twice"
             seen.add(function["name"])
@@ -237,7 +242,10 @@ class ToolCalling(TaskType):
 
     def schema_rules(self, config, strict=True):
         # the name must be a catalog tool; then the arguments must fit that tool's parameters
-        tools = {name: forbid_extra_keys(params) if strict else params for name, params in catalog(config).items()}
+        tools = {
+            name: standalone(forbid_extra_keys(params) if strict else params, f"tools/{name}")
+            for name, params in catalog(config).items()
+        }
         per_tool = [
             {"if": {"properties": {"name": {"const": name}}}, "then": {"properties": {"arguments": params}}}
             for name, params in tools.items()

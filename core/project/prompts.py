@@ -1,0 +1,106 @@
+"""A project's prompt templates: ``generation.prompts`` and ``evaluation.judge.prompt`` in
+task.yaml, and ``prompts/<name>.txt`` files, each routed to the stage that owns it and checked
+there and then (placeholders, braces, bare names only; see :mod:`germinate.tasks.templates`).
+
+``prompts/judge.txt`` belongs to evaluation; every other file must name one of the task type's
+generation prompts. A prompt given in task.yaml wins over a file of the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from germinate.files import inside, read_text
+from germinate.problems import GerminateError, Problem
+from germinate.settings import InputLimits
+from germinate.tasks import templates
+
+PROMPTS_DIR = "prompts"
+#: prompt files that belong to evaluation, with their placeholders and the ones they must use
+EVALUATION_PROMPTS = {"judge": (templates.JUDGE_PLACEHOLDERS, templates.JUDGE_REQUIRED)}
+
+
+def generation_placeholders(task_type: Any, name: str) -> list[str]:
+    """What a generation prompt may use: its default template's placeholders and the description."""
+    return sorted({"description", *templates.placeholders(task_type.templates[name])})
+
+
+def read_prompt_files(root: Path, limits: InputLimits, problems: list[Problem]) -> dict[str, str]:
+    """``prompts/*.txt`` by name (the file's stem), each a regular UTF-8 file within
+    ``limits.prompt_kb`` inside the project; problems are appended."""
+    folder = root / PROMPTS_DIR
+    if not folder.exists() and not folder.is_symlink():
+        return {}
+    if not inside(folder, root) or not folder.is_dir():
+        problems.append(Problem(PROMPTS_DIR, None, None, "expected a folder of prompt templates inside the project"))
+        return {}
+    out = {}
+    for path in sorted(folder.glob("*.txt")):
+        try:
+            out[path.stem] = read_text(
+                path,
+                f"{PROMPTS_DIR}/{path.name}",
+                limit=limits.bytes("prompt_kb"),
+                setting="limits.prompt_kb",
+                root=root,
+            )
+        except GerminateError as exc:
+            problems.extend(exc.problems)
+    return out
+
+
+def _checked(text: Any, available: Any, required: Any, report: Callable[[int | None, str], None]) -> None:
+    if not isinstance(text, str) or not text.strip():
+        report(None, "must not be empty")
+        return
+    try:
+        templates.check(text, available, required)
+    except templates.TemplateError as exc:
+        report(exc.line, exc.message)
+
+
+def template_problems(
+    config: dict[str, Any], line_of: Callable[[tuple], int | None], task_type: Any, files: dict[str, str]
+) -> list[Problem]:
+    """Every problem of every template the project supplies, each named where it was written."""
+    problems: list[Problem] = []
+    names = sorted(task_type.templates)
+
+    def in_yaml(path: tuple) -> Callable[[int | None, str], None]:
+        # a template's own line is not the file's: task.yaml problems name the key's line
+        field = ".".join(map(str, path))
+        return lambda _line, message: problems.append(Problem("task.yaml", line_of(path), field, message))
+
+    def in_file(name: str) -> Callable[[int | None, str], None]:
+        return lambda line, message: problems.append(Problem(f"{PROMPTS_DIR}/{name}.txt", line, None, message))
+
+    generation = config.get("generation") if isinstance(config.get("generation"), dict) else {}
+    given = generation.get("prompts") if isinstance(generation.get("prompts"), dict) else {}
+    for name, text in given.items():
+        path = ("generation", "prompts", name)
+        if name in task_type.templates:
+            _checked(text, generation_placeholders(task_type, name), (), in_yaml(path))
+        elif name in EVALUATION_PROMPTS:
+            in_yaml(path)(None, f"the {name} prompt belongs to evaluation: move it to evaluation.judge.prompt")
+        else:
+            in_yaml(path)(None, f"no such prompt for {task_type.name} (prompts: {', '.join(names)})")
+
+    evaluation = config.get("evaluation") if isinstance(config.get("evaluation"), dict) else {}
+    judge = evaluation.get("judge") if isinstance(evaluation.get("judge"), dict) else {}
+    if "prompt" in judge:
+        _checked(judge["prompt"], *EVALUATION_PROMPTS["judge"], in_yaml(("evaluation", "judge", "prompt")))
+
+    for name, text in files.items():
+        if name in EVALUATION_PROMPTS:
+            _checked(text, *EVALUATION_PROMPTS[name], in_file(name))
+        elif name in task_type.templates:
+            _checked(text, generation_placeholders(task_type, name), (), in_file(name))
+        else:
+            in_file(name)(
+                None,
+                f"no such prompt for {task_type.name} (generation: {', '.join(names)}; "
+                f"evaluation: {', '.join(EVALUATION_PROMPTS)})",
+            )
+    return problems
