@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import string
 from typing import Any
 
 from germinate.problems import GerminateError, Problem
+from germinate.tasks import templates
 from germinate.tasks.score import Score
 from germinate.teachers.base import ChatRequest
 
@@ -44,38 +44,34 @@ says so or is empty. Otherwise it is INCORRECT.
 
 Verdict (CORRECT or INCORRECT):"""
 
-PLACEHOLDERS = ("description", "input", "reference", "prediction")
+PLACEHOLDERS = templates.JUDGE_PLACEHOLDERS
 _VERDICT = re.compile(r"\b(incorrect|correct|wrong|right|yes|no|true|false)\b", re.IGNORECASE)
 _POSITIVE = {"correct", "right", "yes", "true"}
 
 
 def judge_prompt(project: Any) -> tuple[str, str]:
-    """(template, id) for this project: its own prompt if it has one, else the built-in one."""
+    """(template, id) for this project: its own prompt if it has one (``evaluation.judge.prompt``,
+    else ``prompts/judge.txt``, both checked by ``germinate check``), else the built-in one."""
     section = project.section("evaluation").get("judge") or {}
     where = "task.yaml", "evaluation.judge.prompt"
     template = section.get("prompt")
-    path = project.root / "prompts" / "judge.txt"
-    if template is None and path.exists():
-        template, where = path.read_text(encoding="utf-8"), (str(path), "prompt")
+    if template is None and "judge" in project.prompt_files:
+        template, where = project.prompt_files["judge"], ("prompts/judge.txt", None)
     if template is None:
         return JUDGE_PROMPT, JUDGE_PROMPT_VERSION
     if not isinstance(template, str) or not template.strip():
-        raise GerminateError(Problem(where[0], None, where[1], "must be a non-empty string"))
-    names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
-    unknown = [n for n in names if n not in PLACEHOLDERS]
-    if unknown:
-        raise GerminateError(
-            Problem(
-                where[0], None, where[1], f"unknown placeholder {{{unknown[0]}}} (available: {', '.join(PLACEHOLDERS)})"
-            )
-        )
-    if "prediction" not in names or "reference" not in names:
-        raise GerminateError(Problem(where[0], None, where[1], "must contain {prediction} and {reference}"))
+        raise GerminateError(Problem(where[0], None, where[1], "must not be empty"))
+    try:
+        templates.check(template, PLACEHOLDERS, templates.JUDGE_REQUIRED)
+    except templates.TemplateError as exc:
+        raise GerminateError(Problem(where[0], exc.line if where[1] is None else None, where[1], exc.message)) from None
     return template, "custom-" + hashlib.sha256(template.encode("utf-8")).hexdigest()[:8]
 
 
 def judge_request(template: str, description: str, prompt: str, reference: str, prediction: str) -> ChatRequest:
-    text = template.format(description=description, input=prompt, reference=reference, prediction=prediction)
+    text = templates.fill(
+        template, {"description": description, "input": prompt, "reference": reference, "prediction": prediction}
+    )
     # temperature 0 and a short reply: the verdict is one word
     return ChatRequest([{"role": "user", "content": text}], {"temperature": 0.0, "max_tokens": 8}, stage="judge")
 

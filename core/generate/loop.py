@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import string
 from collections.abc import Callable
 from typing import Any
 
@@ -30,14 +29,17 @@ from germinate.generate.properties import (
     topic_property,
     topics_request,
 )
-from germinate.jsonl import append_jsonl, write_jsonl
+from germinate.jsonl import append_jsonl, parse_json, write_jsonl
 from germinate.problems import GerminateError, Problem
+from germinate.project.context import read_document
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
 from germinate.settings import GenerationSettings
+from germinate.tasks import templates
 from germinate.tasks.parsing import ParseError
 from germinate.teachers.base import ChatRequest
 from germinate.teachers.engine import Engine
+from germinate.validate.candidates import run_candidates
 from germinate.validate.cascade import build_cascade
 from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 
@@ -92,21 +94,14 @@ class GenContext:
         return [r.data for r in self.project.seeds]
 
     def render(self, name: str, **fields: Any) -> str:
-        """A prompt template (the project's override, else the task type's) filled in."""
+        """A prompt template (the project's override, else the task type's) filled in: bare
+        ``{name}`` placeholders only, values inserted as text (see germinate.tasks.templates)."""
         template = self.overrides.get(name) or self.task_type.templates[name]
         fields.setdefault("description", self.description)
         try:
-            return template.format(**fields)
-        except (KeyError, IndexError) as exc:
-            names = sorted({f for _, f, _, _ in string.Formatter().parse(self.task_type.templates[name]) if f})
-            raise GerminateError(
-                Problem(
-                    "task.yaml",
-                    None,
-                    f"generation.prompts.{name}",
-                    f"unknown placeholder {{{exc.args[0]}}} (available: {', '.join(names)})",
-                )
-            ) from None
+            return templates.fill(template, fields)
+        except templates.TemplateError as exc:  # germinate check refuses these; a plugin's own template may not
+            raise GerminateError(Problem("task.yaml", None, f"generation.prompts.{name}", exc.message)) from None
 
 
 # -- properties ----------------------------------------------------------------------------------
@@ -185,12 +180,12 @@ def context_chunks(project: Project, size: int) -> list[str]:
     characters; JSONL records' context/text fields), else the seeds' own contexts."""
     chunks: list[str] = []
     for path in project.context_files:
-        text = path.read_text(encoding="utf-8")
+        text = read_document(project.root, path, project.limits)
         if path.suffix == ".jsonl":
             for line in text.splitlines():
                 try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
+                    row = parse_json(line)
+                except ValueError:  # not JSON, or JSON germinate refuses (too deep, huge numbers...)
                     continue
                 value = row.get("context") or row.get("text") if isinstance(row, dict) else None
                 if isinstance(value, str) and value.strip():
@@ -223,11 +218,12 @@ def make_example(ctx: GenContext, index: int) -> Example:
 
 
 def prompt_overrides(project: Project, settings: GenerationSettings) -> dict[str, str]:
+    """The project's generation prompts: task.yaml's ``generation.prompts``, then
+    ``prompts/<name>.txt`` (as checked when the project was loaded; the judge's is not one)."""
     overrides = dict(settings.prompts)
-    folder = project.root / "prompts"
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.txt")):
-            overrides.setdefault(path.stem, path.read_text(encoding="utf-8"))
+    for name, text in project.prompt_files.items():
+        if name in project.task_type.templates:
+            overrides.setdefault(name, text)
     unknown = sorted(set(overrides) - set(project.task_type.templates))
     if unknown:
         raise GerminateError(
@@ -314,7 +310,9 @@ def run_generation(
     seeds = [r.data for r in project.seeds]
     cascade = build_cascade(project.task_type, project.config, seeds)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
-    existing = run.rows(run.candidates)
+    existing = run_candidates(
+        run, project.task_type, require_index=True
+    )  # every row checked before the cascade sees it
     for candidate in existing:  # resume: replay, no teacher calls
         ledger.judge(cascade, candidate)
     write_jsonl(run.accepted, ledger.accepted)
