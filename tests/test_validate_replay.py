@@ -41,7 +41,7 @@ def trec_run(datasets, tmp_path, germinate_cli):
 
 def test_ledger_explains_every_rejection(trec_run, germinate_cli):
     project, run, candidates = trec_run
-    result = germinate_cli("validate", project)
+    result = germinate_cli("validate", project, "--apply")
     assert result.exit_code == 0, result.stderr
     accepted, rejected = _rows(run / "accepted.jsonl"), _rows(run / "rejected.jsonl")
     seeds = [r for r in accepted if r["source"] == "seed"]
@@ -66,7 +66,9 @@ def test_ledger_explains_every_rejection(trec_run, germinate_cli):
 
 def test_replay_shows_change_and_writes_only_with_apply(trec_run, germinate_cli):
     project, run, _ = trec_run
-    germinate_cli("validate", project)
+    shown = germinate_cli("validate", project)  # a fresh run too: nothing written without --apply
+    assert "nothing written" in shown.stdout and not (run / "accepted.jsonl").exists()
+    germinate_cli("validate", project, "--apply")
     before = (run / "accepted.jsonl").read_bytes(), (run / "rejected.jsonl").read_bytes()
     result = germinate_cli("validate", project, "--set", "novelty.tau_max=0.6", "--disable", "length")
     assert result.exit_code == 0, result.stderr
@@ -114,7 +116,7 @@ def test_validate_external_records_and_missing_candidates(datasets, tmp_path, ge
     germinate_cli("init", project, "--from", datasets / "git_tool_calling")
     missing = germinate_cli("validate", project)
     assert missing.exit_code == 2 and "no candidates yet" in missing.stderr
-    result = germinate_cli("validate", project, "--candidates", datasets / "git_tool_calling" / "test.jsonl")
+    result = germinate_cli("validate", project, "--candidates", datasets / "git_tool_calling" / "test.jsonl", "--apply")
     assert result.exit_code == 0, result.stderr
     accepted = _rows(project / "runs" / "default" / "accepted.jsonl")
     assert all(r["record"]["output"]["name"].startswith("git_") for r in accepted)

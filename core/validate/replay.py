@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from germinate.jsonl import read_jsonl, write_jsonl
+from germinate.jsonl import write_jsonl
 from germinate.problems import GerminateError, Problem
 from germinate.project.load import Project
+from germinate.project.yamlfile import parse_value
 from germinate.run_folder import RunFolder, write_json
+from germinate.validate.candidates import read_candidates, run_candidates
 from germinate.validate.cascade import build_cascade
 from germinate.validate.ledger import Ledger, Tally, seed_rows
 
@@ -31,9 +32,11 @@ def parse_overrides(
                 Problem("--set", None, item, "expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85")
             )
         try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            parsed = value
+            parsed = parse_value(value, "--set")
+        except GerminateError as exc:
+            if any(p.field != "yaml" for p in exc.problems):  # a value YAML reads but germinate refuses
+                raise GerminateError(Problem("--set", None, item, exc.problems[0].message)) from None
+            parsed = value  # not YAML at all: the text itself
         out.setdefault(name, {})[option] = parsed
     for name in disabled:
         out[name] = False
@@ -42,9 +45,11 @@ def parse_overrides(
     return out
 
 
-def load_candidates(run: RunFolder, source: Path | None) -> list[dict[str, Any]]:
+def load_candidates(run: RunFolder, source: Path | None, project: Project) -> list[dict[str, Any]]:
+    """The run's candidates, or those of ``source`` (``--candidates``), every row checked for
+    shape before any validator sees it."""
     if source is None:
-        rows = run.rows(run.candidates)
+        rows = run_candidates(run, project.task_type)
         if not rows:
             raise GerminateError(
                 Problem(
@@ -55,17 +60,14 @@ def load_candidates(run: RunFolder, source: Path | None) -> list[dict[str, Any]]
                 )
             )
         return rows
-    records, problems = read_jsonl(source, str(source))
-    if problems:
-        raise GerminateError(problems)
-    out = []
-    for record in records:
-        row = record.data
-        if "id" in row and "record" in row:  # already a candidate (e.g. another run's file)
-            out.append(row)
-        else:
-            out.append({"id": f"import-{record.line:06d}", "record": row, "raw": None, "source": "imported"})
-    return out
+    return read_candidates(
+        source,
+        str(source),
+        project.task_type,
+        limit=project.limits.bytes("records_mb"),
+        setting="limits.records_mb",
+        in_run=False,
+    )
 
 
 @attrs.define
