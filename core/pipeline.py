@@ -21,6 +21,7 @@ from germinate.problems import GerminateError
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, report_path, write_json
 from germinate.settings import GenerationSettings, RunSettings, StudentSettings, TrainSettings
+from germinate.teachers.cost import Budget
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,16 +38,18 @@ def generate_stage(
     console: Console,
     *,
     max_cost: float | None = None,
+    budget: Budget | None = None,
     use_cache: bool = True,
 ) -> GenerationResult:
-    """Generate and validate until ``settings.n`` examples are accepted, under a live bar."""
+    """Generate and validate until ``settings.n`` examples are accepted, under a live bar.
+    ``budget`` (shared with later stages) or ``max_cost`` caps the teacher's spending."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from germinate.generate.loop import run_generation
     from germinate.teachers.setup import make_engine
 
     run.ensure()  # an unwritable run folder fails here, before the teacher is started
-    engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
+    engine = make_engine(project, use_cache=use_cache, max_cost=max_cost, budget=budget)
     columns = (
         TextColumn("[bold]generate"),
         BarColumn(),
@@ -153,8 +156,10 @@ def evaluate_stage(
     *,
     models: list[Model],
     adapters: dict[Model, Path],
+    budget: Budget | None = None,
 ) -> EvalResult:
-    """Score ``models`` on the test split: the teacher k-shot, the given adapters, the base student."""
+    """Score ``models`` on the test split: the teacher k-shot, the given adapters, the base student.
+    ``budget`` caps the teacher's and the judge's calls together (and with earlier stages)."""
     from germinate.evaluate.harness import evaluate
     from germinate.teachers.setup import make_engine
 
@@ -169,6 +174,7 @@ def evaluate_stage(
         if key not in engines:
             engines[key] = make_engine(
                 project,
+                budget=budget,
                 override=override,
                 replace="backend" in (override or {}),
                 where=("evaluation", "judge") if override else ("teacher",),
@@ -228,13 +234,19 @@ def run_pipeline(
     max_cost: float | None = None,
 ) -> EvalResult | None:
     """Every stage for one project, in order; None when the project has no test split to
-    evaluate on (the trained student is still delivered)."""
+    evaluate on (the trained student is still delivered). ``max_cost`` is one budget for every
+    teacher and judge call of the run."""
+    from germinate.teachers.setup import check_priced
+
+    budget = Budget(max_cost)
+    if project.test and settings.evaluation.judge_backend:  # the teacher is checked when generation starts
+        check_priced(project, budget, settings.evaluation.judge_backend, ("evaluation", "judge"))
     run.ensure()
     log = PipelineLog(run, quick)
 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: generate")
-    generated = generate_stage(project, run, settings.generation, console, max_cost=max_cost)
+    generated = generate_stage(project, run, settings.generation, console, budget=budget)
     render.generation(console, generated)
     log.done(
         "generate",
@@ -263,7 +275,7 @@ def run_pipeline(
 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: evaluate")
-    result = evaluate_stage(project, run, settings, console, models=models, adapters=adapters)
+    result = evaluate_stage(project, run, settings, console, models=models, adapters=adapters, budget=budget)
     log.done("evaluate", started)
     result.pipeline = {
         "synthetic accepted": generated.accepted,

@@ -131,6 +131,15 @@ class Predictions:
         write_json(self.run.raw_predictions_of(name), {"fingerprint": fingerprint, "predictions": predictions})
 
 
+def _stop_at_budget(results: list[Any]) -> None:
+    """A judge call not sent because --max-cost was reached stops the evaluation: scoring the
+    answer as wrong would report a number that is not a measurement."""
+    if any(result.error == "budget" for result in results):
+        raise GerminateError(
+            "--max-cost: reached while judging; every finished call is cached, rerun with a higher --max-cost"
+        )
+
+
 class Scorer:
     """The task type's metric, then the judge for what the metric leaves open."""
 
@@ -164,6 +173,7 @@ class Scorer:
             if other is not None:
                 pairs.append((task.prompt_text(seed), reference, other, False))
         results = self.engine.run_blocking([judge_request(self.template, description, *pair[:3]) for pair in pairs])
+        _stop_at_budget(results)
         self.judge_calls += len(pairs)
         verdicts = [verdict_score(r.text, "", r.error).correct for r in results]
         right = [v for v, pair in zip(verdicts, pairs) if pair[3]]
@@ -212,6 +222,7 @@ class Scorer:
                 for i in pending
             ]
             results = self.engine.run_blocking(requests)
+            _stop_at_budget(results)
             self.judge_calls += len(requests)
             for i, result in zip(pending, results):
                 reply = result.text

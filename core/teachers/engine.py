@@ -164,8 +164,8 @@ class Engine:
         return self.random.uniform(0, cap)
 
     def _over_budget(self) -> bool:
-        limit = self.settings.max_cost
-        if limit is not None and self.meter.total_cost >= limit:
+        # the meter knows whether a budget shared with other engines is spent
+        if self.meter.over_budget(self.settings.max_cost):
             self.budget_reached = True
         return self.budget_reached
 
