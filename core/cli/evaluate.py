@@ -8,8 +8,10 @@ import click
 
 from germinate.cli.root import (
     EVAL_OPTIONS,
+    MONEY,
     cli,
     console,
+    count,
     eval_overrides,
     parse_points,
     preset,
@@ -45,7 +47,7 @@ def evaluate_command(
     chosen = parse_points(points)
     loaded = load_project(project)
     settings = resolve(loaded.config, preset(quick), eval_overrides(repeats, k_shot, max_examples))
-    run = RunFolder.of(project, run_name).ensure()
+    run = RunFolder.of(project, run_name, loaded.limits).ensure()
     models = models_for(chosen, settings.evaluation.repeats)
     out = console()
     adapters = train_stage(loaded, run, settings, models, out, allow_training=not no_train)
@@ -56,8 +58,13 @@ def evaluate_command(
 @cli.command("run")
 @project_argument
 @with_options(EVAL_OPTIONS)
-@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples (default 10,000; --quick 40).")
-@click.option("--max-cost", type=float, default=None, help="Stop teacher calls once this many USD are spent.")
+@click.option("--n", "n", type=count(1), default=None, help="Accepted synthetic examples (default 10,000; --quick 40).")
+@click.option(
+    "--max-cost",
+    type=MONEY,
+    default=None,
+    help="One budget in USD for every teacher and judge call of the run; needs a price for each model.",
+)
 def run_command(
     project: Path,
     run_name: str,
@@ -78,7 +85,7 @@ def run_command(
 
     chosen = parse_points(points)
     loaded = load_project(project)
-    run = RunFolder.of(project, run_name)
+    run = RunFolder.of(project, run_name, loaded.limits)
     settings = resolve(
         loaded.config, preset(quick), {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
     )
@@ -98,7 +105,7 @@ def run_command(
     help="Where projects built from datasets and the combined report go.",
 )
 @with_options(EVAL_OPTIONS)
-@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples per project.")
+@click.option("--n", "n", type=count(1), default=None, help="Accepted synthetic examples per project.")
 def bench_command(
     sources: tuple[Path, ...],
     workdir: Path,
@@ -139,7 +146,8 @@ def bench_command(
     paths: dict[str, Path] = {}
     for folder, loaded in projects:
         settings = resolve(loaded.config, preset(quick), overrides)
-        result = run_pipeline(loaded, RunFolder.of(folder, run_name), settings, out, quick=quick, points=chosen)
+        run = RunFolder.of(folder, run_name, loaded.limits)
+        result = run_pipeline(loaded, run, settings, out, quick=quick, points=chosen)
         assert result is not None  # every project was checked for a test split above
         results.append(result)
         paths = write_report(results, workdir, title="germinate bench" + (" --quick" if quick else ""))

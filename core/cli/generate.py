@@ -8,22 +8,24 @@ from typing import Any
 
 import click
 
-from germinate.cli.root import QUICK_GENERATION, cli, console, preset, project_argument, run_option
+from germinate.cli.root import MONEY, QUICK_GENERATION, cli, console, count, preset, project_argument, run_option
 
 
 @cli.command("generate")
 @project_argument
-@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples to produce (default 10,000).")
+@click.option("--n", "n", type=count(1), default=None, help="Accepted synthetic examples to produce (default 10,000).")
 @click.option(
     "--quick",
     is_flag=True,
     help=f"A preset for small machines: n={QUICK_GENERATION['n']}, batches of {QUICK_GENERATION['batch_size']}.",
 )
 @run_option
-@click.option("--batch-size", type=int, default=None, help="Examples per batch of teacher calls.")
+@click.option("--batch-size", type=count(1), default=None, help="Examples per batch of teacher calls.")
 @click.option("--seed", type=int, default=None, help="Random seed for θ samples and shown seeds.")
 @click.option("--no-cache", is_flag=True, help="Call the teacher even for cached requests.")
-@click.option("--max-cost", type=float, default=None, help="Stop once this many USD are spent (everything kept).")
+@click.option(
+    "--max-cost", type=MONEY, default=None, help="Stop once this many USD are spent (everything kept; needs a price)."
+)
 @click.option("--dry-run", is_flag=True, help="Estimate teacher calls, tokens and cost; send nothing.")
 def generate_command(
     project: Path,
@@ -41,15 +43,17 @@ def generate_command(
     from germinate.pipeline import generate_stage
     from germinate.project.load import load_project
     from germinate.run_folder import RunFolder
+    from germinate.secrets import redact
     from germinate.settings import resolve
 
     loaded = load_project(project)
     settings = resolve(
         loaded.config, preset(quick), {"generation": {"n": n, "batch_size": batch_size, "seed": seed}}
     ).generation
-    run = RunFolder.of(project, run_name)
+    run = RunFolder.of(project, run_name, loaded.limits)
     if dry_run:
-        click.echo(json.dumps(_estimate(loaded, settings, use_cache=not no_cache, max_cost=max_cost), indent=2))
+        estimate = _estimate(loaded, settings, use_cache=not no_cache, max_cost=max_cost)
+        click.echo(redact(json.dumps(estimate, indent=2, ensure_ascii=False)))
         return
     out = console()
     result = generate_stage(loaded, run, settings, out, max_cost=max_cost, use_cache=not no_cache)
@@ -106,7 +110,11 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
     help="Override a validator setting for this replay (repeatable).",
 )
 @click.option("--disable", multiple=True, metavar="VALIDATOR", help="Leave a validator out (repeatable).")
-@click.option("--apply", is_flag=True, help="Write the new accepted/rejected files (default: only show the change).")
+@click.option(
+    "--apply",
+    is_flag=True,
+    help="Write the new accepted.jsonl, rejected.jsonl and validation.json (without it nothing is written).",
+)
 def validate_command(
     project: Path,
     run_name: str,
@@ -115,7 +123,8 @@ def validate_command(
     disable: tuple[str, ...],
     apply: bool,
 ) -> None:
-    """Run the validation cascade over a run's candidates (no teacher calls) and show what changes."""
+    """Run the validation cascade over a run's candidates (no teacher calls) and show what changes;
+    only --apply writes anything."""
     from rich.progress import Progress
 
     from germinate.project.load import load_project
@@ -131,8 +140,8 @@ def validate_command(
     )
 
     loaded = load_project(project)
-    run = RunFolder.of(project, run_name)
-    rows = load_candidates(run, candidates)
+    run = RunFolder.of(project, run_name, loaded.limits)
+    rows = load_candidates(run, candidates, loaded)
     overrides = parse_overrides(settings, disable)
     with Progress(transient=True) as progress:
         bar = progress.add_task("validating", total=len(rows))
@@ -156,8 +165,8 @@ def validate_command(
             f"(by who rejected them before), {counts(change['newly_rejected'])} newly rejected, "
             f"{change['unchanged']} unchanged"
         )
-    if apply or not before:
+    if apply:
         save(run, outcome)
-        out.print(f"wrote {run.accepted}, {run.rejected} and {run.validation_summary}")
+        out.print(f"wrote {run.accepted}, {run.rejected} and {run.validation_summary}", soft_wrap=True)
     else:
         out.print("nothing written; add --apply to keep these decisions")

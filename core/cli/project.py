@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,23 @@ def check_command(project: Path) -> None:
 
 
 def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
+    from germinate.files import decode, read_bytes
+    from germinate.jsonl import parse_json
+    from germinate.settings import InputLimits
+
     if schema.get("type") == "array" and schema.get("items", {}).get("type") == "string":
         return [part.strip() for part in text.split(",") if part.strip()]
     path = Path(text).expanduser()
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else json.loads(text)
-    except (json.JSONDecodeError, OSError) as exc:
+        if path.exists():
+            text = decode(
+                read_bytes(path, str(path), limit=InputLimits.task_file_bytes(), setting="a 1 MB cap"), str(path)
+            )
+        return parse_json(text)
+    except ValueError as exc:  # not JSON, or JSON germinate refuses (duplicate keys, NaN, too deep...)
         raise click.BadParameter(f"expected JSON or a JSON file: {exc}") from None
+    except GerminateError as exc:
+        raise click.BadParameter(str(exc.problems[0])) from None
 
 
 @cli.command("init")

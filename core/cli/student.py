@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import cli, console, project_argument, run_option
+from germinate.cli.root import FiniteFloat, cli, console, count, project_argument, run_option
 from germinate.problems import GerminateError
 
 _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter folder."
@@ -16,7 +16,7 @@ _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter fold
 @project_argument
 @run_option
 @click.option("--seeds-only", is_flag=True, help="Train on the seeds alone (the seed-student baseline).")
-@click.option("--epochs", type=float, default=None, help="Override training.epochs.")
+@click.option("--epochs", type=FiniteFloat(0, open_below=True), default=None, help="Override training.epochs.")
 @click.option(
     "--merge",
     "merge",
@@ -24,7 +24,7 @@ _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter fold
     default=None,
     help="Also write a merged plain HF model (or set training.merge).",
 )
-@click.option("--save-steps", type=int, default=None, help="Checkpoint every N optimizer steps.")
+@click.option("--save-steps", type=count(1), default=None, help="Checkpoint every N optimizer steps.")
 def train_command(
     project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None, save_steps: int | None
 ) -> None:
@@ -42,7 +42,12 @@ def train_command(
     )
     out = console()
     result = train_one(
-        loaded, RunFolder.of(project, run_name), settings.training, settings.student, out, seeds_only=seeds_only
+        loaded,
+        RunFolder.of(project, run_name, loaded.limits),
+        settings.training,
+        settings.student,
+        out,
+        seeds_only=seeds_only,
     )
     render.training(out, result)
 
@@ -65,8 +70,8 @@ def train_command(
 )
 @run_option
 @click.option("--model", "which", default="trained", show_default=True, help=_MODEL_HELP)
-@click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--max-new-tokens", type=int, default=256, show_default=True)
+@click.option("--batch-size", type=count(1, 4096), default=8, show_default=True)
+@click.option("--max-new-tokens", type=count(1, 1_000_000), default=256, show_default=True)
 def predict_command(
     project: Path,
     input_file: Path,
@@ -84,10 +89,12 @@ def predict_command(
     from germinate.student.infer import Student, prompt_messages, resolve_model
 
     loaded = load_project(project)
-    records, problems = read_jsonl(input_file, str(input_file))
+    records, problems = read_jsonl(
+        input_file, str(input_file), limit=loaded.limits.bytes("records_mb"), setting="limits.records_mb"
+    )
     if problems:
         raise GerminateError(problems)
-    run = RunFolder.of(project, run_name)
+    run = RunFolder.of(project, run_name, loaded.limits)
     student = resolve(loaded.config).student
     base, adapter = resolve_model(student, run, which)
     model = Student(base, adapter, student.dtype, student.max_length)
@@ -106,7 +113,7 @@ def predict_command(
 @run_option
 @click.option("--model", "which", default="trained", show_default=True, help=_MODEL_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 def serve_command(project: Path, run_name: str, which: str, host: str, port: int) -> None:
     """Serve the student as an OpenAI-compatible API (/v1/chat/completions, /v1/models)."""
     from germinate.project.load import load_project
@@ -117,7 +124,7 @@ def serve_command(project: Path, run_name: str, which: str, host: str, port: int
 
     loaded = load_project(project)
     student = resolve(loaded.config).student
-    base, adapter = resolve_model(student, RunFolder.of(project, run_name), which)
+    base, adapter = resolve_model(student, RunFolder.of(project, run_name, loaded.limits), which)
     server = make_server(
         Student(base, adapter, student.dtype, student.max_length), loaded.name, loaded.config["description"], host, port
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import cli, console
+from germinate.cli.root import MONEY, cli, console, count
 from germinate.problems import GerminateError
 
 
@@ -20,10 +20,12 @@ from germinate.problems import GerminateError
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help='JSONL of {"messages": [...], "params": {...}} to send instead of PROMPT.',
 )
-@click.option("-n", "--samples", default=1, show_default=True, help="Draws per prompt.")
+@click.option("-n", "--samples", type=count(1, 100_000), default=1, show_default=True, help="Draws per prompt.")
 @click.option("--system", default=None, help="System message (default: the task description).")
 @click.option("--no-cache", is_flag=True, help="Call the teacher even for cached requests.")
-@click.option("--max-cost", type=float, default=None, help="Stop starting calls once this many USD are spent.")
+@click.option(
+    "--max-cost", type=MONEY, default=None, help="Stop starting calls once this many USD are spent (needs a price)."
+)
 @click.option("--dry-run", is_flag=True, help="Estimate calls, tokens and cost; send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
 def ask_command(
@@ -40,6 +42,7 @@ def ask_command(
     """Send prompts to the project's teacher through the engine (cache, retries, cost)."""
     from germinate.jsonl import read_jsonl
     from germinate.project.load import load_project
+    from germinate.secrets import redact
     from germinate.teachers.base import ChatRequest
     from germinate.teachers.engine import run_sync
     from germinate.teachers.progress import TeacherProgress
@@ -48,7 +51,9 @@ def ask_command(
     loaded = load_project(project)
     requests = []
     if requests_file is not None:
-        records, problems = read_jsonl(requests_file, str(requests_file))
+        records, problems = read_jsonl(
+            requests_file, str(requests_file), limit=loaded.limits.bytes("records_mb"), setting="limits.records_mb"
+        )
         if problems:
             raise GerminateError(problems)
         for record in records:
@@ -68,7 +73,9 @@ def ask_command(
         raise click.UsageError("give a PROMPT or --requests FILE")
     engine = make_engine(loaded, use_cache=not no_cache, max_cost=max_cost)
     if dry_run:
-        click.echo(json.dumps(engine.estimate(requests), indent=2))
+        estimate = engine.estimate(requests)
+        engine.close()
+        click.echo(redact(json.dumps(estimate, indent=2, ensure_ascii=False)))
         return
     with TeacherProgress(len(requests), "ask") as progress:
         engine.on_progress = progress
