@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from germinate.files import MAX_DEPTH, MAX_INT_DIGITS, open_bounded
-from germinate.problems import GerminateError, Problem
+from germinate.problems import GerminateError, Problem, located
 
 
 @attrs.frozen
@@ -158,7 +158,7 @@ def read_jsonl(
                 else:
                     records.append(Record(value, number))
     except GerminateError as exc:
-        return [], exc.problems
+        return [], located(exc.problems)
     except OSError as exc:
         return [], [Problem(display, None, None, f"cannot read: {exc.strerror or exc}")]
     return records, problems

@@ -8,7 +8,7 @@ secret (anything key-shaped is redacted, see :mod:`germinate.secrets`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -33,7 +33,15 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         if self.field:
             return one_line(f"{where}: {self.field}: {self.message}")
+        if not self.message:  # a message that says where by itself (see :func:`located`)
+            return one_line(where)
         return one_line(f"{where}: {self.message}")
+
+
+def located(problems: Iterable[Problem | str]) -> list[Problem]:
+    """Problems as :class:`Problem` objects: a plain message, which already says where, becomes one
+    whose ``file`` is the whole message (it prints unchanged)."""
+    return [p if isinstance(p, Problem) else Problem(p) for p in problems]
 
 
 class GerminateError(Exception):

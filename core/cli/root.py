@@ -15,7 +15,7 @@ import click
 from germinate import __version__
 from germinate.evaluate.points import POINTS
 from germinate.plugins import get_plugins
-from germinate.problems import GerminateError, one_line
+from germinate.problems import GerminateError, located, one_line
 from germinate.run_folder import check_run_name
 from germinate.settings import PRESETS, QUICK
 
@@ -32,11 +32,18 @@ class GerminateGroup(click.Group):
     traceback; a usage error (a bad option value) is one line and exit code 2 too; Ctrl-C exits
     130 with a note that rerunning resumes."""
 
-    def main(self, args: Sequence[str] | None = None, *rest: Any, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
-            return super().main(args, *rest, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            code = super().main(args, *rest, standalone_mode=False, **extra)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:  # click would print usage and a hint: three more lines
             echo_err(f"germinate: {exc.format_message()}")
             sys.exit(exc.exit_code)
@@ -95,7 +102,7 @@ def _run_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
         return check_run_name(value)
     except GerminateError as exc:
-        raise click.BadParameter(exc.problems[0].message, ctx, param) from None
+        raise click.BadParameter(located(exc.problems)[0].message, ctx, param) from None
 
 
 run_option = click.option(

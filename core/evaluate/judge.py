@@ -53,7 +53,7 @@ def judge_prompt(project: Any) -> tuple[str, str]:
     """(template, id) for this project: its own prompt if it has one (``evaluation.judge.prompt``,
     else ``prompts/judge.txt``, both checked by ``germinate check``), else the built-in one."""
     section = project.section("evaluation").get("judge") or {}
-    where = "task.yaml", "evaluation.judge.prompt"
+    where: tuple[str, str | None] = ("task.yaml", "evaluation.judge.prompt")
     template = section.get("prompt")
     if template is None and "judge" in project.prompt_files:
         template, where = project.prompt_files["judge"], ("prompts/judge.txt", None)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from germinate.files import decode, inside, megabytes, read_bytes
-from germinate.problems import GerminateError, Problem
+from germinate.problems import GerminateError, Problem, located
 from germinate.settings import InputLimits
 
 CONTEXT_DIR = "context"
@@ -57,7 +57,7 @@ def context_files(root: Path, limits: InputLimits, problems: list[Problem]) -> l
         try:
             total += len(read_document(root, path, limits).encode("utf-8"))
         except GerminateError as exc:
-            problems.extend(exc.problems)
+            problems.extend(located(exc.problems))
             continue
         if total > budget:
             problems.append(

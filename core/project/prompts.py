@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from germinate.files import inside, read_text
-from germinate.problems import GerminateError, Problem
+from germinate.problems import GerminateError, Problem, located
 from germinate.settings import InputLimits
 from germinate.tasks import templates
 
@@ -47,7 +47,7 @@ def read_prompt_files(root: Path, limits: InputLimits, problems: list[Problem]) 
                 root=root,
             )
         except GerminateError as exc:
-            problems.extend(exc.problems)
+            problems.extend(located(exc.problems))
     return out
 
 
@@ -59,6 +59,11 @@ def _checked(text: Any, available: Any, required: Any, report: Callable[[int | N
         templates.check(text, available, required)
     except templates.TemplateError as exc:
         report(exc.line, exc.message)
+
+
+def _section(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def template_problems(
@@ -76,8 +81,7 @@ def template_problems(
     def in_file(name: str) -> Callable[[int | None, str], None]:
         return lambda line, message: problems.append(Problem(f"{PROMPTS_DIR}/{name}.txt", line, None, message))
 
-    generation = config.get("generation") if isinstance(config.get("generation"), dict) else {}
-    given = generation.get("prompts") if isinstance(generation.get("prompts"), dict) else {}
+    given = _section(_section(config, "generation"), "prompts")
     for name, text in given.items():
         path = ("generation", "prompts", name)
         if name in task_type.templates:
@@ -87,8 +91,7 @@ def template_problems(
         else:
             in_yaml(path)(None, f"no such prompt for {task_type.name} (prompts: {', '.join(names)})")
 
-    evaluation = config.get("evaluation") if isinstance(config.get("evaluation"), dict) else {}
-    judge = evaluation.get("judge") if isinstance(evaluation.get("judge"), dict) else {}
+    judge = _section(_section(config, "evaluation"), "judge")
     if "prompt" in judge:
         _checked(judge["prompt"], *EVALUATION_PROMPTS["judge"], in_yaml(("evaluation", "judge", "prompt")))
 

@@ -17,7 +17,7 @@ import yaml
 
 from germinate.files import decode, read_bytes
 from germinate.jsonl import JSONValueError, parse_json, read_jsonl
-from germinate.problems import GerminateError, Problem
+from germinate.problems import GerminateError, Problem, located
 from germinate.project.load import CONTEXT_DIR, SEEDS_FILE, TASK_FILE, TEST_FILE
 from germinate.project.schema import DEFAULT_MAX_SEEDS
 from germinate.settings import InputLimits
@@ -226,7 +226,7 @@ def _documents(source: Path) -> dict[str, bytes]:
                 path, str(path), limit=limits.bytes("context_file_mb"), setting="limits.context_file_mb", root=source
             )
         except GerminateError as exc:
-            problems.extend(exc.problems)
+            problems.extend(located(exc.problems))
             continue
         total += len(out[name])
         if total > limits.bytes("context_total_mb"):

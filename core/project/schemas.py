@@ -60,7 +60,7 @@ class PatternTimeout(Exception):
 def _refuse(uri: str) -> Any:
     from referencing.exceptions import NoSuchResource
 
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # an attrs class: the stubs miss its fields
 
 
 @functools.lru_cache(maxsize=1024)

@@ -129,9 +129,9 @@ class _Walk:
             return False
         open_nodes.add(id(node))
         try:
-            if isinstance(node, yaml.SequenceNode):
-                return all(self.walk(item, path + (i,), open_nodes) for i, item in enumerate(node.value))
-            return self.mapping(node, path, open_nodes)
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path, open_nodes)
+            return all(self.walk(item, path + (i,), open_nodes) for i, item in enumerate(node.value))
         finally:
             open_nodes.discard(id(node))
 

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from germinate.jsonl import write_jsonl
-from germinate.problems import GerminateError, Problem
+from germinate.problems import GerminateError, Problem, located
 from germinate.project.load import Project
 from germinate.project.yamlfile import parse_value
 from germinate.run_folder import RunFolder, write_json
@@ -34,8 +34,9 @@ def parse_overrides(
         try:
             parsed = parse_value(value, "--set")
         except GerminateError as exc:
-            if any(p.field != "yaml" for p in exc.problems):  # a value YAML reads but germinate refuses
-                raise GerminateError(Problem("--set", None, item, exc.problems[0].message)) from None
+            found = located(exc.problems)
+            if any(p.field != "yaml" for p in found):  # a value YAML reads but germinate refuses
+                raise GerminateError(Problem("--set", None, item, found[0].message)) from None
             parsed = value  # not YAML at all: the text itself
         out.setdefault(name, {})[option] = parsed
     for name in disabled:

@@ -58,7 +58,7 @@ class Classification(TaskType):
     def check_config(self, config):
         # the metric compares the answer's first line, stripped of spaces, quotes and a final
         # period, without case: a label it could never match is refused here
-        first: dict[str, str] = {}
+        first = {}
         for index, label in enumerate(config.get("labels") or []):
             if any(c in label for c in "\n\r\t\v\f") or label != label.strip():
                 yield (
