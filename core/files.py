@@ -40,7 +40,7 @@ def megabytes(size: float) -> str:
     if size >= 1e6:
         return f"{size / 1e6:.1f} MB"
     if size >= 1e3:
-        return f"{size / 1e3:.0f} kB"
+        return f"{size / 1e3:.1f} kB"
     return f"{int(size)} bytes"
 
 
@@ -51,14 +51,11 @@ def inside(path: Path, root: Path) -> bool:
 
 
 def _too_big(display: str, size: int, limit: int, setting: str) -> GerminateError:
+    advice = (
+        f"; raise {setting} in task.yaml if the file is meant to be this big" if setting.startswith("limits.") else ""
+    )
     return GerminateError(
-        Problem(
-            display,
-            None,
-            None,
-            f"{megabytes(size)}, more than {setting} allows ({megabytes(limit)}); raise {setting} in task.yaml "
-            f"if the file is meant to be this big",
-        )
+        Problem(display, None, None, f"{megabytes(size)}, more than {setting} allows ({megabytes(limit)}){advice}")
     )
 
 
@@ -66,7 +63,8 @@ def _too_big(display: str, size: int, limit: int, setting: str) -> GerminateErro
 def open_bounded(path: Path, display: str, *, limit: int, setting: str, root: Path | None = None) -> Iterator[BinaryIO]:
     """An open binary handle on ``path`` once it is known to be a regular file of at most ``limit``
     bytes (inside ``root`` when given); otherwise a GerminateError naming ``display`` and, for a
-    size, the ``setting`` that caps it."""
+    size, the ``setting`` that caps it (a ``limits.`` name, which the message advises raising, or
+    words such as "the cap on task.yaml")."""
     if root is not None and not inside(path, root):
         raise GerminateError(
             Problem(display, None, None, "a link that leads out of the project; copy the file into the project instead")

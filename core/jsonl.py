@@ -89,7 +89,7 @@ def check_value(value: Any) -> None:
     while stack:
         item, path = stack.pop()
         if len(path) > MAX_DEPTH:
-            raise JSONValueError(_field(path[:MAX_DEPTH]), f"nested more than {MAX_DEPTH} levels deep")
+            raise JSONValueError(_field(path[:3]), f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(item, str):
             bad = _surrogate(item)
             if bad:

@@ -46,8 +46,12 @@ def generate_stage(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from germinate.generate.loop import run_generation
-    from germinate.teachers.setup import make_engine
+    from germinate.teachers.setup import check_priced, make_engine
+    from germinate.validate.candidates import run_candidates
 
+    # refused before anything is written: an unpriced model under a cap, a bad candidates.jsonl
+    check_priced(project, budget.limit if budget is not None else max_cost)
+    existing = run_candidates(run, project.task_type, require_index=True)
     run.ensure()  # an unwritable run folder fails here, before the teacher is started
     engine = make_engine(project, use_cache=use_cache, max_cost=max_cost, budget=budget)
     columns = (
@@ -71,7 +75,7 @@ def generate_stage(
                     f"${engine.meter.total_cost:.4f}",
                 )
 
-            result = run_generation(project, engine, settings, run, on_accept=on_accept)
+            result = run_generation(project, engine, settings, run, on_accept=on_accept, existing=existing)
     finally:
         engine.close()
     result.meter, result.faults = engine.meter, dict(engine.stats.faults)
@@ -239,8 +243,9 @@ def run_pipeline(
     from germinate.teachers.setup import check_priced
 
     budget = Budget(max_cost)
-    if project.test and settings.evaluation.judge_backend:  # the teacher is checked when generation starts
-        check_priced(project, budget, settings.evaluation.judge_backend, ("evaluation", "judge"))
+    check_priced(project, max_cost)
+    if project.test and settings.evaluation.judge_backend:
+        check_priced(project, max_cost, settings.evaluation.judge_backend, ("evaluation", "judge"))
     run.ensure()
     log = PipelineLog(run, quick)
 

@@ -39,7 +39,8 @@ def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
     try:
         if path.exists():
             text = decode(
-                read_bytes(path, str(path), limit=InputLimits.task_file_bytes(), setting="a 1 MB cap"), str(path)
+                read_bytes(path, str(path), limit=InputLimits.task_file_bytes(), setting="the cap on answer files"),
+                str(path),
             )
         return parse_json(text)
     except ValueError as exc:  # not JSON, or JSON germinate refuses (duplicate keys, NaN, too deep...)

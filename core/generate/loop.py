@@ -294,8 +294,16 @@ def run_generation(
     settings: GenerationSettings,
     run: RunFolder,
     on_accept: Callable[[int, int], None] | None = None,
+    existing: list[dict[str, Any]] | None = None,
 ) -> GenerationResult:
+    """Generate until ``settings.n`` candidates are accepted, resuming after ``existing`` (the
+    run's candidates.jsonl, read here unless the caller already read and checked it)."""
     run.ensure()
+    # what is already on disk is checked before the first teacher call (labelling the seeds)
+    if existing is None:
+        existing = run_candidates(run, project.task_type, require_index=True)
+    seeds = [r.data for r in project.seeds]
+    cascade = build_cascade(project.task_type, project.config, seeds)
     if run.properties.exists():
         saved = json.loads(run.properties.read_text(encoding="utf-8"))
         posterior, record = _posterior_from_saved(project, saved, settings), saved
@@ -307,12 +315,7 @@ def run_generation(
         project, settings, posterior, context_chunks(project, settings.chunk_chars), prompt_overrides(project, settings)
     )
 
-    seeds = [r.data for r in project.seeds]
-    cascade = build_cascade(project.task_type, project.config, seeds)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
-    existing = run_candidates(
-        run, project.task_type, require_index=True
-    )  # every row checked before the cascade sees it
     for candidate in existing:  # resume: replay, no teacher calls
         ledger.judge(cascade, candidate)
     write_jsonl(run.accepted, ledger.accepted)

@@ -188,7 +188,7 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
         return None, [Problem(TASK_FILE, None, None, "missing; every project needs one (see `germinate init`)")]
     try:
         config, lines = load_yaml(
-            task_path, TASK_FILE, limit=InputLimits.task_file_bytes(), setting="task.yaml's 1 MB cap", root=root
+            task_path, TASK_FILE, limit=InputLimits.task_file_bytes(), setting="the cap on task.yaml", root=root
         )
     except GerminateError as exc:
         return None, exc.problems

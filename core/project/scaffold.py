@@ -117,7 +117,7 @@ def read_task_json(source: Path) -> dict[str, Any]:
             Problem(str(path), None, None, "missing; --from needs a folder with task.json and seeds.jsonl")
         )
     text = decode(
-        read_bytes(path, str(path), limit=InputLimits.task_file_bytes(), setting="task.json's 1 MB cap"), str(path)
+        read_bytes(path, str(path), limit=InputLimits.task_file_bytes(), setting="the cap on task.json"), str(path)
     )
     try:
         data = parse_json(text)
@@ -223,7 +223,7 @@ def _documents(source: Path) -> dict[str, bytes]:
     for name, path in paths.items():
         try:
             out[name] = read_bytes(
-                path, str(path), limit=limits.bytes("context_file_mb"), setting="limits.context_file_mb", root=source
+                path, str(path), limit=limits.bytes("context_file_mb"), setting="init --from's cap", root=source
             )
         except GerminateError as exc:
             problems.extend(located(exc.problems))
@@ -231,7 +231,9 @@ def _documents(source: Path) -> dict[str, bytes]:
         total += len(out[name])
         if total > limits.bytes("context_total_mb"):
             raise GerminateError(
-                Problem(str(source), None, None, "documents larger than limits.context_total_mb in all")
+                Problem(
+                    str(source), None, None, f"documents over {limits.context_total_mb:g} MB in all: too big to copy"
+                )
             )
     if problems:
         raise GerminateError(problems)
@@ -250,7 +252,7 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
         path = source / file
         if path.exists() or path.is_symlink():
             records, found = read_jsonl(
-                path, str(path), limit=InputLimits().bytes("records_mb"), setting="limits.records_mb", root=source
+                path, str(path), limit=InputLimits().bytes("records_mb"), setting="init --from's cap", root=source
             )
             problems += found
             split[file] = [r.data for r in records]

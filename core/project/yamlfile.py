@@ -124,6 +124,9 @@ class _Walk:
             else:
                 self.scalar(node, path)
             return True
+        if node.tag not in (_T + "seq", _T + "map"):
+            self.fail(path, node, f"unsupported YAML tag {node.tag}")
+            return True
         if id(node) in open_nodes:
             self.fail(path, node, "an anchor that contains an alias of itself")
             return False
@@ -159,11 +162,21 @@ class _Walk:
         return True
 
 
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, display: str) -> GerminateError:
+    line = text.count("\n", 0, exc.position) + 1
+    return GerminateError(Problem(display, line, "yaml", f"character #x{exc.character:04x} is not allowed in YAML"))
+
+
 def _parse(text: str, display: str, mapping: bool) -> tuple[Any, LineMap]:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader checks every character here
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(exc, text, display) from None
     try:
         try:
             node = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            raise _reader_problem(exc, text, display) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -35,7 +35,8 @@ def _lone_brace_line(template: str) -> int | None:
             i += 2
         elif template[i] == "{":
             end = template.find("}", i)
-            if end < 0:
+            again = template.find("{", i + 1)
+            if end < 0 or 0 <= again < end:  # unclosed, or another placeholder opens inside it
                 return template.count("\n", 0, i) + 1
             i = end + 1
         elif template[i] == "}":

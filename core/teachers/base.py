@@ -93,6 +93,8 @@ class Teacher:
     #: the ``teacher.backend`` value in task.yaml
     name: str = ""
     summary: str = ""
+    #: every model of this backend costs nothing per token (local): --max-cost needs no price for it
+    free: bool = False
     #: JSON Schema of the ``teacher`` section when this backend is chosen
     config_schema: dict[str, Any] = {"type": "object"}
 

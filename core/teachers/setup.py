@@ -30,6 +30,32 @@ def _unpriced(model: str, where: tuple) -> GerminateError:
     )
 
 
+def _client(
+    project: Project,
+    override: dict[str, Any] | None,
+    replace: bool,
+    where: tuple,
+    budget: Budget | None,
+    limit: float | None,
+) -> tuple[dict[str, Any], Any, CostMeter]:
+    """The backend's settings (checked), its client and a meter; with a cap, an unpriced model is
+    refused here, before anything is sent or written."""
+    settings = teacher_settings(project.config, override, replace)
+    backend = lookup("teachers", settings.get("backend", ""))
+    problems = [
+        Problem("task.yaml", None, field_name(where + path), message)
+        for path, message in schema_problems(backend.config_schema, settings)
+    ]
+    if problems:
+        raise GerminateError(problems)
+    client = backend.client(settings, project.root)
+    meter = CostMeter(project.config.get("prices"), free=client.free, budget=budget)
+    if limit is not None and meter.price(client.model) is None:
+        asyncio.run(client.aclose())
+        raise _unpriced(client.model, where)
+    return settings, client, meter
+
+
 def make_engine(
     project: Project,
     *,
@@ -45,19 +71,7 @@ def make_engine(
     with other engines caps them together; ``max_cost`` alone makes one for this engine. With a
     cap, a model without a known price is refused before anything is sent."""
     limit = budget.limit if budget is not None else max_cost
-    settings = teacher_settings(project.config, override, replace)
-    backend = lookup("teachers", settings.get("backend", ""))
-    problems = [
-        Problem("task.yaml", None, field_name(where + path), message)
-        for path, message in schema_problems(backend.config_schema, settings)
-    ]
-    if problems:
-        raise GerminateError(problems)
-    client = backend.client(settings, project.root)
-    meter = CostMeter(project.config.get("prices"), free=client.free, budget=budget)
-    if limit is not None and meter.price(client.model) is None:
-        asyncio.run(client.aclose())
-        raise _unpriced(client.model, where)
+    settings, client, meter = _client(project, override, replace, where, budget, limit)
     engine_settings = EngineSettings(
         concurrency=int(settings.get("concurrency", client.default_concurrency)),
         timeout=float(settings.get("timeout", 120.0)),
@@ -70,9 +84,17 @@ def make_engine(
     return Engine(client, Cache.for_project(project.root), meter, engine_settings, on_progress)
 
 
-def check_priced(project: Project, budget: Budget, override: dict[str, Any] | None, where: tuple) -> None:
-    """Refuse now, before any stage starts, a capped run whose judge (or teacher) has no price."""
-    if budget.limit is None:
+def check_priced(
+    project: Project, limit: float | None, override: dict[str, Any] | None = None, where: tuple = ("teacher",)
+) -> None:
+    """Refuse now, before a stage starts or writes anything, a capped command whose teacher (or,
+    with ``override``, judge) has no known price."""
+    if limit is None:
         return
-    engine = make_engine(project, budget=budget, override=override, replace="backend" in (override or {}), where=where)
-    engine.close()
+    settings = teacher_settings(project.config, override, "backend" in (override or {}))
+    backend = lookup("teachers", settings.get("backend", ""))
+    model = settings.get("model")
+    # no client is built (a local one would load its model): the backend and the name say enough
+    if backend.free or (isinstance(model, str) and CostMeter(project.config.get("prices")).price(model) is not None):
+        return
+    raise _unpriced(str(model), where)

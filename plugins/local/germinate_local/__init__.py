@@ -81,6 +81,7 @@ class LlamaCppClient(TeacherClient):
 
 class LocalTeacher(Teacher):
     name = "local"
+    free = True
     summary = "An in-process GGUF model via llama.cpp (offline, free); default: the embedded model."
     config_schema = {
         "type": "object",

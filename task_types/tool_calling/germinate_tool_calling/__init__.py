@@ -115,15 +115,16 @@ class ToolCalling(TaskType):
             "tools": {
                 "type": "array",
                 "minItems": 1,
+                # an entry with "function" is the OpenAI wrapper, any other a bare function: if/then
+                # (not anyOf) so that an error names the field at fault, not a branch that never applied
                 "items": {
-                    "anyOf": [
-                        {
-                            "type": "object",
-                            "required": ["type", "function"],
-                            "properties": {"type": {"const": "function"}, "function": _FUNCTION},
-                        },
-                        _FUNCTION,
-                    ]
+                    "if": {"type": "object", "required": ["function"]},
+                    "then": {
+                        "type": "object",
+                        "required": ["type", "function"],
+                        "properties": {"type": {"const": "function"}, "function": _FUNCTION},
+                    },
+                    "else": _FUNCTION,
                 },
                 "description": "the tool catalog: OpenAI-style function definitions",
             }
