@@ -88,7 +88,7 @@ def check_value(value: Any) -> None:
     stack: list[tuple[Any, list[Any]]] = [(value, [])]
     while stack:
         item, path = stack.pop()
-        if len(path) > MAX_DEPTH:
+        if len(path) >= MAX_DEPTH:  # the top value is level 1
             raise JSONValueError(_field(path[:3]), f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(item, str):
             bad = _surrogate(item)

@@ -73,11 +73,11 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
 
 
-def _field(path: Path_) -> str:
+def _field(path: Path_, top: str = "yaml") -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "yaml"
+    return out or top
 
 
 class _Walk:
@@ -167,7 +167,7 @@ def _reader_problem(exc: yaml.reader.ReaderError, text: str, display: str) -> Ge
     return GerminateError(Problem(display, line, "yaml", f"character #x{exc.character:04x} is not allowed in YAML"))
 
 
-def _parse(text: str, display: str, mapping: bool) -> tuple[Any, LineMap]:
+def _parse(text: str, display: str, mapping: bool, top: str = "yaml") -> tuple[Any, LineMap]:
     try:
         loader = _Loader(text)  # the reader checks every character here
     except yaml.reader.ReaderError as exc:
@@ -188,7 +188,9 @@ def _parse(text: str, display: str, mapping: bool) -> tuple[Any, LineMap]:
             return None, walk.lines
         walk.walk(node, (), set())
         if walk.problems:
-            raise GerminateError([Problem(display, line, _field(p), message) for p, line, message in walk.problems])
+            raise GerminateError(
+                [Problem(display, line, _field(p, top), message) for p, line, message in walk.problems]
+            )
         try:
             data = loader.construct_document(node)
         except (yaml.YAMLError, ValueError, TypeError) as exc:  # e.g. a merge key over a list of scalars
@@ -207,8 +209,9 @@ def parse_yaml(text: str, display: str) -> tuple[dict[str, Any], LineMap]:
 
 
 def parse_value(text: str, display: str) -> Any:
-    """One YAML value (a command-line ``--set`` value), checked like task.yaml's values."""
-    return _parse(text, display, mapping=False)[0]
+    """One YAML value (a command-line ``--set`` value), checked like task.yaml's values; a refused
+    value is reported under the field ``value`` (``yaml`` means it is not YAML at all)."""
+    return _parse(text, display, mapping=False, top="value")[0]
 
 
 def load_yaml(
