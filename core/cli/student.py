@@ -83,7 +83,7 @@ def predict_command(
 ) -> None:
     """Run a student over a JSONL file, batched, and write its predictions."""
     from germinate.jsonl import read_jsonl, write_jsonl
-    from germinate.project.load import load_project
+    from germinate.project.load import input_problems, load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
     from germinate.student.infer import Student, prompt_messages, resolve_model
@@ -92,6 +92,7 @@ def predict_command(
     records, problems = read_jsonl(
         input_file, str(input_file), limit=loaded.limits.bytes("records_mb"), setting="limits.records_mb"
     )
+    problems += input_problems(records, str(input_file), loaded.task_type)
     if problems:
         raise GerminateError(problems)
     run = RunFolder.of(project, run_name, loaded.limits)

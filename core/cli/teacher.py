@@ -10,6 +10,24 @@ import click
 from germinate.cli.root import MONEY, cli, console, count
 from germinate.problems import GerminateError
 
+#: one line of ``ask --requests``
+REQUEST_SCHEMA = {
+    "type": "object",
+    "required": ["messages"],
+    "properties": {
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {"role": {"enum": ["system", "user", "assistant"]}, "content": {"type": "string"}},
+            },
+        },
+        "params": {"type": "object"},
+    },
+}
+
 
 @cli.command("ask")
 @click.argument("project", type=click.Path(path_type=Path))
@@ -41,6 +59,8 @@ def ask_command(
 ) -> None:
     """Send prompts to the project's teacher through the engine (cache, retries, cost)."""
     from germinate.jsonl import read_jsonl
+    from germinate.problems import Problem
+    from germinate.project.errors import field_name, schema_problems
     from germinate.project.load import load_project
     from germinate.secrets import redact
     from germinate.teachers.base import ChatRequest
@@ -54,11 +74,14 @@ def ask_command(
         records, problems = read_jsonl(
             requests_file, str(requests_file), limit=loaded.limits.bytes("records_mb"), setting="limits.records_mb"
         )
+        problems += [
+            Problem(str(requests_file), record.line, field_name(path) or None, message)
+            for record in records
+            for path, message in schema_problems(REQUEST_SCHEMA, record.data)
+        ]
         if problems:
             raise GerminateError(problems)
         for record in records:
-            if not isinstance(record.data.get("messages"), list):
-                raise GerminateError(f"{requests_file}:{record.line}: messages: expected a list of chat messages")
             requests += [
                 ChatRequest(record.data["messages"], record.data.get("params", {}), sample=i, stage="ask")
                 for i in range(samples)

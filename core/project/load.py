@@ -30,7 +30,16 @@ from germinate.settings import InputLimits
 TASK_FILE = "task.yaml"
 SEEDS_FILE = "seeds.jsonl"
 TEST_FILE = "test.jsonl"
-__all__ = ["CONTEXT_DIR", "SEEDS_FILE", "TASK_FILE", "TEST_FILE", "Project", "check_project", "load_project"]
+__all__ = [
+    "CONTEXT_DIR",
+    "SEEDS_FILE",
+    "TASK_FILE",
+    "TEST_FILE",
+    "Project",
+    "check_project",
+    "input_problems",
+    "load_project",
+]
 
 
 @attrs.define
@@ -164,6 +173,18 @@ def _duplicates(
         else:
             first[key] = (display, record.line)
     return first
+
+
+def input_problems(records: list[Record], display: str, task_type: Any) -> list[Problem]:
+    """Records to predict on (``predict --input``): each must carry, with the record schema's
+    types, the fields the student's prompt is made of; the reference output is optional."""
+    schema = dict(task_type.record_schema)
+    schema["required"] = [f for f in schema.get("required", []) if f in task_type.key_fields]
+    return [
+        Problem(display, record.line, field_name(path) or None, message)
+        for record in records
+        for path, message in schema_problems(schema, record.data)
+    ]
 
 
 def _limits(config: dict[str, Any], problems: list[Problem]) -> InputLimits:
