@@ -271,3 +271,10 @@ def test_an_unpriced_model_is_refused_only_under_a_budget(tmp_path):
         priced = project_with_teacher(tmp_path / "q", teacher, prices={"house-model": {"input": 1.0, "output": 2.0}})
         make_engine(priced, max_cost=1.0).close()
     assert server.calls == []
+
+
+def test_germinate_alone_still_shows_its_help(germinate_cli):
+    result = germinate_cli()
+    assert result.exit_code == 2
+    assert "[OPTIONS] COMMAND [ARGS]" in result.stdout + result.stderr  # in process, click names it "cli"
+    assert len((result.stdout + result.stderr).splitlines()) > 5

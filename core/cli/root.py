@@ -20,6 +20,10 @@ from germinate.run_folder import check_run_name
 from germinate.settings import PRESETS, QUICK
 
 EXIT_BAD_INPUT = 2
+# click >= 8.2 reports a group called without a command as an error that carries the help text
+_HELP_ERRORS: tuple[type[click.ClickException], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",) if hasattr(click.exceptions, name)
+)
 
 
 def echo_err(line: str) -> None:
@@ -44,6 +48,9 @@ class GerminateGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _HELP_ERRORS as exc:  # `germinate` alone: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.ClickException as exc:  # click would print usage and a hint: three more lines
             echo_err(f"germinate: {exc.format_message()}")
             sys.exit(exc.exit_code)
