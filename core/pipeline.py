@@ -99,6 +99,8 @@ def train_one(
 
     from germinate.student.train import train
 
+    run.contained()  # training reads accepted.jsonl and writes the model under the run
+
     columns = (
         TextColumn(f"[bold]{label}"),
         BarColumn(),

@@ -176,22 +176,26 @@ class RunFolder:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def ensure(self) -> RunFolder:
-        """Create the folder; ``runs/`` or the run linked to somewhere outside the project is refused
-        (a run writes only inside its project)."""
-        project = self.path.parent.parent
-        if not inside(self.path, project):
+    def contained(self) -> RunFolder:
+        """This run, once it is known to lie inside its project: ``runs/`` or the run linked to
+        somewhere outside it is refused (a run reads and writes only inside its project)."""
+        if not inside(self.path, self.path.parent.parent):
             raise GerminateError(
                 Problem(
                     str(self.path), None, None, "a link that leads out of the project; a run folder must be inside it"
                 )
             )
-        self.path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def ensure(self) -> RunFolder:
+        """Create the folder (inside its project, see :meth:`contained`)."""
+        self.contained().path.mkdir(parents=True, exist_ok=True)
         return self
 
     def rows(self, path: Path) -> list[dict[str, Any]]:
         """The rows of one of the run's JSONL files (a torn last line is left out), read bounded
         by ``limits.run_files_mb``."""
+        self.contained()
         return read_log(path, limit=self.limits.bytes("run_files_mb"), setting="limits.run_files_mb")
 
 

@@ -105,6 +105,7 @@ def read_candidates(
 def run_candidates(run: Any, task_type: Any, *, require_index: bool = False) -> list[dict[str, Any]]:
     """A run's candidates.jsonl, checked (a torn last line left out); generation, which resumes
     after the last ``index``, requires one on every row."""
+    run.contained()
     return read_candidates(
         run.candidates,
         str(run.candidates),
