@@ -25,7 +25,7 @@ from germinate.project.errors import field_name, schema_problems
 from germinate.project.prompts import read_prompt_files, template_problems
 from germinate.project.schema import DEFAULT_MAX_SEEDS, MIN_SEEDS, merged_schema
 from germinate.project.yamlfile import LineMap, load_yaml
-from germinate.settings import InputLimits
+from germinate.settings import InputLimits, section_schema
 
 TASK_FILE = "task.yaml"
 SEEDS_FILE = "seeds.jsonl"
@@ -187,9 +187,10 @@ def input_problems(records: list[Record], display: str, task_type: Any) -> list[
     ]
 
 
-def _limits(config: dict[str, Any], problems: list[Problem]) -> InputLimits:
+def _limits(config: dict[str, Any]) -> InputLimits:
+    """task.yaml's ``limits:``, or the defaults when it is missing or broken (reads stay bounded)."""
     section = config.get(InputLimits.section)
-    if problems or not isinstance(section, dict):  # a broken limits section: the defaults still bound reads
+    if not isinstance(section, dict) or any(True for _ in schema_problems(section_schema(InputLimits), section)):
         return InputLimits()
     return InputLimits.from_config(section)
 
@@ -217,7 +218,7 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
     if task_type is None:
         return None, problems
     usable_config = None if problems else config
-    limits = _limits(config, problems)
+    limits = _limits(config)
 
     seeds_path = root / SEEDS_FILE
     seeds: list[Record] = []
