@@ -72,6 +72,8 @@ def generate_stage(
     finally:
         engine.close()
     result.meter, result.faults = engine.meter, dict(engine.stats.faults)
+    if len(engine.clients) > 1:
+        result.servers = engine.stats.servers_dict()
     return result
 
 
@@ -242,6 +244,7 @@ def run_pipeline(
         accepted=generated.accepted,
         target=generated.target,
         faults=generated.faults,
+        **({"servers": generated.servers} if generated.servers else {}),
         cost_usd=round(generated.meter.total_cost, 4),
     )
 

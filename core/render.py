@@ -42,6 +42,19 @@ def faults_line(faults: dict[str, int]) -> str:
     return f"teacher faults (retried): {json.dumps(faults, sort_keys=True)}"
 
 
+def servers_lines(servers: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per teacher server: what it answered, its faults, how often it was benched."""
+    lines = ["teacher servers:"]
+    for name, row in servers.items():
+        faults = sum(row["faults"].values())
+        lines.append(
+            f"  {name}: {row['answered']} answered of {row['attempts']} sent"
+            + (f", {faults} faults {json.dumps(row['faults'], sort_keys=True)}" if faults else "")
+            + (f", benched {row['benched']}x" if row["benched"] else "")
+        )
+    return lines
+
+
 def warn(console: Console, line: str) -> None:
     """A line for the user's attention, on stderr (so output piped elsewhere still shows it)."""
     from rich.console import Console
@@ -62,6 +75,8 @@ def generation(console: Console, result: GenerationResult, *, where: Path | None
             console.print(result.meter.table())
     if result.faults:
         console.print(faults_line(result.faults), soft_wrap=True, markup=False, highlight=False)
+    for line in servers_lines(result.servers) if result.servers else ():
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
     if result.stopped:
         warn(console, result.stopped)
     if detail:

@@ -56,6 +56,8 @@ class GenerationResult:
     stopped: str | None = None
     meter: Any = None
     faults: dict[str, int] = attrs.field(factory=dict)
+    #: per teacher server (several in ``teacher.base_url``): attempts, answers, faults, benches
+    servers: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
 @attrs.frozen

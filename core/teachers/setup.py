@@ -47,7 +47,8 @@ def make_engine(
     ]
     if problems:
         raise GerminateError(problems)
-    client = backend.client(settings, project.root)
+    clients = backend.clients(settings, project.root)
+    client = clients[0]
     engine_settings = EngineSettings(
         concurrency=int(settings.get("concurrency", client.default_concurrency)),
         timeout=float(settings.get("timeout", 120.0)),
@@ -56,6 +57,8 @@ def make_engine(
         tpm=settings.get("tpm"),
         max_cost=max_cost,
         use_cache=use_cache,
+        bench_after=int(settings.get("bench_after", 3)),
+        bench_seconds=float(settings.get("bench_seconds", 30.0)),
     )
     meter = CostMeter(project.config.get("prices"), free=client.free)
-    return Engine(client, Cache.for_project(project.root), meter, engine_settings, on_progress)
+    return Engine(clients, Cache.for_project(project.root), meter, engine_settings, on_progress)

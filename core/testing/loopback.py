@@ -131,7 +131,9 @@ class LoopbackServer:
             raise RuntimeError("loopback server did not start")
 
     def stop(self) -> None:
-        if self._loop is not None:
+        """Stop serving: open connections are dropped and new ones refused (a server dying). Safe
+        to call again, from any thread but the server's own."""
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
