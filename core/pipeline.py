@@ -92,7 +92,7 @@ def train_one(
     tokens/s, time left."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from germinate.student.train import train
+    from germinate.student.train import main_process, train
 
     columns = (
         TextColumn(f"[bold]{label}"),
@@ -101,7 +101,8 @@ def train_one(
         TextColumn("{task.fields[info]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as progress:
+    # under `accelerate launch` only the main process shows the bar
+    with Progress(*columns, console=console, disable=not main_process()) as progress:
         bar = progress.add_task("train", total=None, info="loading the student")
 
         def update(step: int, total: int, loss: float | None, tokens_per_s: float) -> None:

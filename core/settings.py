@@ -163,7 +163,39 @@ class EvalSettings(Settings):
         return chosen or None
 
 
-SECTIONS: tuple[type[Settings], ...] = (StudentSettings, GenerationSettings, TrainSettings, EvalSettings)
+@attrs.define
+class ServeSettings(Settings):
+    """``germinate serve``'s limits: what one client may ask of the one student every client shares."""
+
+    section: ClassVar[str] = "serve"
+
+    max_request_bytes: int = setting(
+        1_048_576, schema=_POSITIVE_INT, help="largest request body accepted, in bytes (larger: HTTP 413)"
+    )
+    request_timeout: float = setting(
+        30.0,
+        schema=_POSITIVE,
+        help="seconds a client has to send a whole request (slower: HTTP 408), and for each write of the answer",
+    )
+    max_tokens: int = setting(
+        256,
+        schema=_POSITIVE_INT,
+        help="the most tokens one answer may have: a request's max_tokens is lowered to it, and it is the default",
+    )
+    max_prompt_tokens: int = setting(
+        2048,
+        schema=_POSITIVE_INT,
+        help="longest prompt the student is given; longer conversations lose their oldest turns first "
+        "(student.max_length and the model's context bound it too)",
+    )
+    max_waiting: int = setting(
+        8,
+        schema=_POSITIVE_INT,
+        help="requests answered or waiting for the student at once; more get HTTP 503 with Retry-After",
+    )
+
+
+SECTIONS: tuple[type[Settings], ...] = (StudentSettings, GenerationSettings, TrainSettings, EvalSettings, ServeSettings)
 
 
 def section_schema(cls: type[Settings]) -> dict[str, Any]:
@@ -193,6 +225,7 @@ class RunSettings:
     generation: GenerationSettings
     training: TrainSettings
     evaluation: EvalSettings
+    serve: ServeSettings
 
 
 def resolve(

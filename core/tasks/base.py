@@ -108,12 +108,41 @@ class TaskType:
         such as a tool catalog; evaluation appends it to the teacher's system prompt."""
         return ""
 
-    def to_messages(self, record: dict, description: str) -> list[dict[str, str]]:
+    def prompt_messages(self, record: dict, description: str) -> list[dict[str, str]]:
+        """The chat the student answers: system (the description) and user turn. Needs only the
+        record's input fields, so unlabelled records can be predicted."""
         return [
             {"role": "system", "content": description},
             {"role": "user", "content": self.prompt_text(record)},
-            {"role": "assistant", "content": self.target_text(record)},
         ]
+
+    def to_messages(self, record: dict, description: str) -> list[dict[str, str]]:
+        """The chat the student learns from: :meth:`prompt_messages` and the answer."""
+        return self.prompt_messages(record, description) + [{"role": "assistant", "content": self.target_text(record)}]
+
+    def input_schema(self) -> dict[str, Any]:
+        """JSON Schema of a record to predict on: :attr:`record_schema` with the fields only the
+        answer fills (``output_fields``) optional."""
+        schema = dict(self.record_schema)
+        if "required" in schema:
+            schema["required"] = [f for f in schema["required"] if f not in self.output_fields]
+        return schema
+
+    #: the record fields that hold the answer (absent from unlabelled input)
+    output_fields: tuple[str, ...] = ("output",)
+
+    # -- serving -------------------------------------------------------------------------------------
+
+    def tool_catalog(self, config: dict) -> list[dict[str, Any]]:
+        """The tools this task's answers call, as OpenAI function definitions
+        (``{"type": "function", "function": {"name", "description", "parameters"}}``); empty for a
+        task that calls no tools. ``germinate serve`` answers with ``tool_calls`` when non-empty."""
+        return []
+
+    def tool_call(self, prediction: str) -> dict[str, Any] | None:
+        """A prediction read as one call ``{"name": str, "arguments": dict}``, or None when it is
+        not one (only asked when :meth:`tool_catalog` is non-empty)."""
+        return None
 
     # -- evaluation --------------------------------------------------------------------------------
 

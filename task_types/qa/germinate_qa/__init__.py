@@ -32,6 +32,7 @@ class OpenBookQA(TaskType):
         },
     }
     key_fields: tuple[str, ...] = ("question", "context")
+    output_fields: tuple[str, ...] = ("answer",)
     templates = {"generate": GENERATE}
 
     def text_fields(self, record):

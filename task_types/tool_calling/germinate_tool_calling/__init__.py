@@ -182,23 +182,32 @@ class ToolCalling(TaskType):
             raise ParseError(f"called {call['name']!r}, not the target tool {example.theta['tool']!r}")
         return {"input": request.strip(), "output": {"name": call["name"], "arguments": arguments}}
 
-    def score(self, prediction, record, config):
-        """Exact match of {"name", "arguments"} parsed from JSON or a Python-literal call (read with
-        ast, never executed); arguments equal to their schema default count as left out."""
+    def read_call(self, prediction):
+        """``(call, None)`` with ``call = {"name", "arguments"}`` read from JSON or a Python-literal
+        call (read with ast, never executed), or ``(None, why not)``."""
         try:
             call = extract_json(prediction)
         except ParseError:
             call = parse_python_call(prediction)
         if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-            return Score(False, None, "no tool call in the prediction")
+            return None, "no tool call in the prediction"
         arguments = call.get("arguments", {})
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments)
             except json.JSONDecodeError:
-                return Score(False, None, "arguments are not valid JSON")
+                return None, "arguments are not valid JSON"
         if not isinstance(arguments, dict):
-            return Score(False, None, "arguments are not an object")
+            return None, "arguments are not an object"
+        return {"name": call["name"], "arguments": arguments}, None
+
+    def score(self, prediction, record, config):
+        """Exact match of {"name", "arguments"} (see :meth:`read_call`); arguments equal to their
+        schema default count as left out."""
+        call, error = self.read_call(prediction)
+        if call is None:
+            return Score(False, None, error)
+        arguments = call["arguments"]
         tools = catalog(config)
         got = _normalised(call["name"], arguments, tools)
         want = _normalised(record["output"]["name"], record["output"]["arguments"], tools)
@@ -206,6 +215,12 @@ class ToolCalling(TaskType):
 
     def display(self, record):
         return _example(record)
+
+    def tool_catalog(self, config):
+        return [entry if "function" in entry else {"type": "function", "function": entry} for entry in config["tools"]]
+
+    def tool_call(self, prediction):
+        return self.read_call(prediction)[0]
 
     def reference_material(self, config):
         tools = [entry.get("function", entry) for entry in config.get("tools") or []]
