@@ -165,7 +165,8 @@ class Student:
                         streamer=streamer,
                         stopping_criteria=StoppingCriteriaList([Cancelled()]),
                     )
-                streamed.completion_tokens = int(output.shape[1]) - streamed.prompt_tokens
+                new = output[0, streamed.prompt_tokens :]  # counted as generate() counts them
+                streamed.completion_tokens = int((new != self.tokenizer.pad_token_id).sum())
             except BaseException as exc:  # handed to the reader, who must not wait forever
                 streamed.error = exc
                 streamer.end()
