@@ -96,7 +96,8 @@ def predict_command(
         for path, message in schema_problems(schema, r.data)
     ]
     if problems:
-        raise GerminateError(sorted(problems, key=lambda problem: problem.line or 0))
+        ordered: list[Problem] = sorted(problems, key=lambda problem: problem.line or 0)
+        raise GerminateError(ordered)
     if not records:
         raise GerminateError(Problem(str(input_file), None, None, "no records to predict"))
     run = RunFolder.of(project, run_name)
