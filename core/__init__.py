@@ -13,8 +13,8 @@ from germinate.hookspecs import hookimpl
 from germinate.problems import GerminateError, Problem
 from germinate.project.errors import check_schema, describe_schema_error, field_name, forbid_extra_keys, schema_problems
 from germinate.tasks.base import TaskType
-from germinate.tasks.parsing import ParseError, extract_json, plain_text
-from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.tasks.parsing import ParseError, extract_json, numbered_items, plain_text
+from germinate.tasks.prompting import bullet_list, chat, numbered_requests, split_pick, targets_and_others
 from germinate.tasks.property import Property
 from germinate.tasks.score import Score
 from germinate.teachers.base import (
@@ -41,6 +41,8 @@ __all__ = [
     "ParseError",
     "extract_json",
     "plain_text",
+    "numbered_items",
+    "numbered_requests",
     "chat",
     "bullet_list",
     "split_pick",

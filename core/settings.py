@@ -80,14 +80,31 @@ class GenerationSettings(Settings):
     section: ClassVar[str] = "generation"
 
     n: int = setting(10_000, schema=_POSITIVE_INT, help="accepted synthetic examples to produce")
-    batch_size: int = setting(16, schema=_POSITIVE_INT, help="examples per batch of teacher calls")
+    batch_size: int = setting(
+        64,
+        schema=_POSITIVE_INT,
+        help="examples per batch of teacher calls (a batch never asks for more than the examples still missing)",
+    )
+    per_call: int = setting(
+        8,
+        schema={"type": "integer", "minimum": 1, "maximum": 50},
+        help="examples one teacher call writes, each with its own θ, as a numbered list",
+    )
+    prompt_style: str = setting(
+        "listed",
+        schema={"enum": ["listed", "single"]},
+        help="listed: the fixed instructions first (system message), then the shown seeds and per_call numbered "
+        "requests; single: one example per call with the prompts of germinate 0.1 (needs per_call 1)",
+    )
     seed: int = setting(0, schema={"type": "integer"}, help="random seed of θ samples and shown seeds")
     seeds_per_prompt: int = setting(4, schema=_POSITIVE_INT, help="seed examples shown in one prompt")
     max_attempts: int | None = setting(
         None, schema=_POSITIVE_INT, help="candidates to try at most (default max(50, 10 n))"
     )
     temperature: float = setting(0.8, schema={"type": "number", "minimum": 0})
-    max_tokens: int = setting(384, schema=_POSITIVE_INT, help="longest teacher reply, in tokens")
+    max_tokens: int = setting(
+        384, schema=_POSITIVE_INT, help="longest teacher reply for one example, in tokens (a call gets it per example)"
+    )
     properties: tuple[str, ...] | None = setting(
         None,
         schema={"type": "array", "items": {"type": "string"}, "uniqueItems": True},

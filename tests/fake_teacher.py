@@ -1,6 +1,7 @@
 """A deterministic teacher behind a real loopback OpenAI-compatible server, for generation tests:
 it answers labelling prompts with a label and generation prompts with a varied example built
-from a hash of the prompt, some of them broken on purpose."""
+from a hash of the prompt, some of them broken on purpose; a prompt with numbered requests gets a
+numbered list with one such example per request."""
 
 import hashlib
 import json
@@ -42,7 +43,14 @@ def answer(prompt: str) -> str:
         return json.dumps({"complexity": ["simple", "moderate", "complex"][digest % 3]})
     if "List" in prompt and "topics" in prompt:
         return '["travel", "food", "money"]'
-    label = re.search(r'correct label is "([^"]+)"', prompt)
+    requests = re.findall(r"^(\d+)\. (.*)$", prompt.partition("Requests:")[2], re.M)
+    if requests:
+        return "\n".join(f"{n}. {_one(f'{prompt}#{n}', labelled=True)}" for n, _ in requests)
+    return _one(prompt, labelled=bool(re.search(r'correct label is "([^"]+)"', prompt)))
+
+
+def _one(prompt: str, labelled: bool) -> str:
+    digest = int(hashlib.sha256(prompt.encode()).hexdigest(), 16)
     words = [WORDS[(digest >> (5 * i)) % len(WORDS)] for i in range(3 + digest % 3)]
     kind = digest % 9
     if kind == 0:
@@ -50,7 +58,7 @@ def answer(prompt: str) -> str:
     if kind == 1:
         return ""  # empty: a parse failure
     text = "The " + " ".join(words) + " works well"
-    return text if label else json.dumps({"input": text})
+    return text if labelled else json.dumps({"input": text})
 
 
 def fake_teacher(delay: float = 0.02) -> LoopbackServer:

@@ -58,7 +58,7 @@ def generate_command(
 
 def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float | None) -> dict[str, Any]:
     """A lower bound of the calls, tokens and cost of generating ``settings.n`` examples."""
-    from germinate.generate.loop import GenContext, context_chunks, make_example, prompt_overrides
+    from germinate.generate.loop import GenContext, context_chunks, listed, make_example, make_group, prompt_overrides
     from germinate.generate.properties import Posterior
     from germinate.teachers.base import ChatRequest
     from germinate.teachers.engine import estimate_tokens
@@ -66,23 +66,34 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
 
     engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
     try:
-        props = project.task_type.own_properties(project.config)
+        task = project.task_type
         ctx = GenContext(
             project,
             settings,
-            Posterior(props, settings.prior, {}),
+            Posterior(task.own_properties(project.config), settings.prior, {}),
             context_chunks(project, settings.chunk_chars),
             prompt_overrides(project, settings),
         )
-        messages = project.task_type.generation_prompt(ctx, make_example(ctx, 0), 0, [None] * project.task_type.phases)
-        calls = len(project.seeds) + settings.n * project.task_type.phases
-        prompt_in, prompt_out = estimate_tokens(ChatRequest(messages, {"max_tokens": settings.max_tokens}))
-        cost = engine.meter.cost_of(engine.client.model, calls * prompt_in, calls * prompt_out)
+        calls, prompt_in, prompt_out = len(project.seeds), 0, 0
+        for phase in range(task.phases):
+            if listed(ctx):
+                group = make_group(ctx, 0) if phase in task.listed_phases else [make_group(ctx, 0)[0]]
+                messages = task.listed_prompt(ctx, group, phase, [[None] * phase for _ in group])
+                count = -(-settings.n // len(group))
+            else:
+                group = [make_example(ctx, 0)]
+                messages = task.generation_prompt(ctx, group[0], phase, [None] * phase)
+                count = settings.n
+            tokens_in, tokens_out = estimate_tokens(ChatRequest(messages, {"max_tokens": settings.max_tokens}))
+            calls += count
+            prompt_in += count * tokens_in
+            prompt_out += count * tokens_out * len(group)
+        cost = engine.meter.cost_of(engine.client.model, prompt_in, prompt_out)
         return {
             "model": engine.client.model,
             "at_least_calls": calls,
-            "input_tokens_per_call": prompt_in,
-            "max_output_tokens_per_call": prompt_out,
+            "input_tokens": prompt_in,
+            "max_output_tokens": prompt_out,
             "at_least_cost_usd": None if cost is None else round(cost, 2),
             "note": "rejected candidates add calls; the cache makes finished ones free",
         }

@@ -64,6 +64,13 @@ class TaskType:
     #: default prompt templates by name; a project overrides any of them (generation.prompts in
     #: task.yaml, or prompts/<name>.txt) without code. Placeholders use {name} syntax.
     templates: dict[str, str] = {}
+    #: the one-example-per-call templates of ``generation.prompt_style: single`` (germinate 0.1's
+    #: prompts); None: ``templates`` serve both styles
+    single_templates: dict[str, str] | None = None
+    #: phases in which one call writes every example of a group (``generation.per_call``) as a
+    #: numbered list; the other phases get one call per example. Empty: this family only has
+    #: one-example prompts (``generation_prompt`` / ``parse_phase``) and per_call does not apply.
+    listed_phases: frozenset[int] = frozenset()
 
     def own_properties(self, config: dict) -> list[Any]:
         """Task-specific latent properties (germinate.generate.properties.Property, source "record")."""
@@ -77,20 +84,50 @@ class TaskType:
         """The seed examples shown in one generation prompt."""
         return rng.sample(seeds, min(k, len(seeds)))
 
+    def pick_group_seeds(self, seeds: list[dict], thetas: list[dict], k: int, rng: random.Random) -> list[dict]:
+        """The seeds shown in one call that writes several examples: for each example in turn one
+        seed as :meth:`pick_seeds` would choose it (its target class first), no repeats, topped up
+        at random to ``k``, in random order (so no example sits beside "its" request)."""
+        chosen: dict[str, dict] = {}
+        for theta in thetas:
+            if len(chosen) >= k:
+                break
+            for seed in self.pick_seeds(seeds, theta, 1, rng):
+                chosen.setdefault(self.record_key(seed), seed)
+        rest = [s for s in seeds if self.record_key(s) not in chosen]
+        picked = list(chosen.values()) + rng.sample(rest, max(0, min(k - len(chosen), len(rest))))
+        rng.shuffle(picked)
+        return picked
+
     def display(self, record: dict) -> str:
         """A record as shown to the teacher in prompts."""
         return json.dumps(record, ensure_ascii=False)
 
     def generation_prompt(self, ctx: Any, example: Any, phase: int, previous: list[Any]) -> list[dict[str, str]]:
-        """Chat messages asking the teacher for phase ``phase`` of ``example`` (a
+        """Chat messages asking the teacher for phase ``phase`` of one ``example`` (a
         germinate.generate.loop.Example: index, theta, shown seeds, context chunk, instructions).
-        ``previous`` holds the parsed results of earlier phases."""
+        ``previous`` holds the parsed results of earlier phases. The ``single`` prompt style."""
         raise NotImplementedError
 
     def parse_phase(self, ctx: Any, example: Any, phase: int, text: str, previous: list[Any]) -> Any:
         """Parse one phase's teacher text; the last phase returns the record. Raise
         germinate.tasks.parsing.ParseError with a reason when the text is unusable."""
         raise NotImplementedError
+
+    def listed_prompt(
+        self, ctx: Any, examples: list[Any], phase: int, previous: list[list[Any]]
+    ) -> list[dict[str, str]]:
+        """Chat messages asking for phase ``phase`` of every one of ``examples`` (one example in a
+        phase outside :attr:`listed_phases`). Put what every call shares first (the system
+        message: task, rules, reply format) and what varies last (shown seeds, the numbered
+        requests), so that servers reuse the shared prefix. ``previous[i]`` holds example i's
+        parsed results of earlier phases. Default: the one-example prompt."""
+        return self.generation_prompt(ctx, examples[0], phase, previous[0])
+
+    def parse_item(self, ctx: Any, example: Any, phase: int, text: str, previous: list[Any]) -> Any:
+        """Parse one example's part of a reply (its numbered item, or the whole reply of a
+        one-example call), as :meth:`parse_phase` does. Default: :meth:`parse_phase`."""
+        return self.parse_phase(ctx, example, phase, text, previous)
 
     # -- training and inference ------------------------------------------------------------------
 

@@ -36,3 +36,15 @@ def split_pick(seeds: list[dict], is_target: Callable[[dict], bool], k: int, rng
 
 def targets_and_others(shown: list[dict], is_target: Callable[[dict], bool]) -> tuple[list[Any], list[Any]]:
     return [s for s in shown if is_target(s)], [s for s in shown if not is_target(s)]
+
+
+def numbered_requests(examples: list[Any]) -> str:
+    """One numbered line per example with its mutation instructions: the varied tail of a listed
+    prompt. The reply is read back with germinate.tasks.parsing.numbered_items."""
+    return "\n".join(f"{i}. {' '.join(e.instructions.split())}" for i, e in enumerate(examples, 1))
+
+
+def list_stop(count: int) -> list[str]:
+    """Stop sequences that end a numbered-list reply after ``count`` items instead of letting
+    the model go on writing more."""
+    return [f"\n{count + 1}.", f"\n{count + 1})"]

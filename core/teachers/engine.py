@@ -210,7 +210,13 @@ class Engine:
                 await limit.release(throttled=False, ok=True)
                 if self.cache is not None:
                     self.cache.put(key, model, request, completion)
-                self.meter.add(request.stage, model, completion.input_tokens, completion.output_tokens)
+                self.meter.add(
+                    request.stage,
+                    model,
+                    completion.input_tokens,
+                    completion.output_tokens,
+                    reused=completion.reused_tokens,
+                )
                 self.stats.done += 1
                 return Result(request, completion, attempts=attempt + 1)
             self.stats.faults[result.error] += 1

@@ -3,6 +3,8 @@
 The student learns to emit the class name, so classification is text generation like the rest.
 """
 
+import re
+
 from germinate import (
     ParseError,
     Property,
@@ -11,11 +13,31 @@ from germinate import (
     bullet_list,
     chat,
     hookimpl,
+    numbered_requests,
     plain_text,
     split_pick,
     targets_and_others,
 )
 
+# Listed prompts (the default): what every call shares is the system message, so servers reuse
+# it; the shown seeds and the numbered requests come last.
+SYSTEM = """You write realistic, varied training examples for a text classification task.
+
+Task description:
+{description}
+
+Labels: {labels}
+
+You are shown examples and a numbered list of requests. For each request write one new input for this task whose correct label is the one the request names, written the way the request says. Write the kind of text the task receives, like the examples; never a label, a definition or a remark about the task. Every input must be new: another subject and other wording than each example and each of your other inputs.
+Reply with a numbered list in the order of the requests, one input per line ("1. <input>"): the input text only, with no label, no quotes and no explanation."""
+
+LISTED = """Examples:
+{examples}
+
+Requests:
+{requests}"""
+
+# germinate 0.1's one-example prompt (generation.prompt_style: single)
 GENERATE = """Task description:
 {description}
 
@@ -60,7 +82,9 @@ class Classification(TaskType):
         if record["output"] not in labels:
             yield "output", f"label {record['output']!r} is not in the label set ({', '.join(labels)})"
 
-    templates = {"generate": GENERATE}
+    templates = {"system": SYSTEM, "generate": LISTED}
+    single_templates = {"generate": GENERATE}
+    listed_phases = frozenset({0})
 
     def own_properties(self, config):
         labels = tuple(config.get("labels") or ())
@@ -92,6 +116,32 @@ class Classification(TaskType):
                 other_examples=bullet_list([f"{s['input']} -> {s['output']}" for s in others]),
             )
         )
+
+    def listed_prompt(self, ctx, examples, phase, previous):
+        labels = ctx.config.get("labels") or []
+        return chat(
+            ctx.render(
+                "generate",
+                examples=bullet_list([f"[{s['output']}] {s['input']}" for s in examples[0].shown]),
+                requests=numbered_requests(examples),
+            ),
+            system=ctx.render("system", labels=", ".join(labels)),
+        )
+
+    def parse_item(self, ctx, example, phase, text, previous):
+        labels = ctx.config.get("labels") or []
+        body = plain_text(text)
+        # the listed prompt shows examples as "[label] text": weak teachers copy the tag
+        tag = re.match(r"^\s*(?:\[([^\]]+)\]|\(([^)]+)\)|([^:\n]{1,40}):)\s*", body)
+        if tag and (tag.group(1) or tag.group(2) or tag.group(3) or "").strip().strip("\"'") in labels:
+            body = body[tag.end() :].strip()
+        for label in labels:
+            for tail in (f" [{label}]", f" ({label})"):
+                if body.endswith(tail):
+                    body = body[: -len(tail)].rstrip()
+        if not body:
+            raise ParseError("nothing but a label tag")
+        return self.parse_phase(ctx, example, phase, body, previous)
 
     def parse_phase(self, ctx, example, phase, text, previous):
         body = plain_text(text)

@@ -2,6 +2,7 @@
 ``output_schema``."""
 
 import json
+import random
 
 from germinate import (
     ParseError,
@@ -13,10 +14,41 @@ from germinate import (
     field_name,
     forbid_extra_keys,
     hookimpl,
+    numbered_requests,
     plain_text,
     schema_problems,
 )
 
+# Listed prompts (the default). Phase 0 writes a group of new source texts in one call; phase 1
+# extracts each text in its own call, behind a system message (task, schema, two fixed seed
+# examples) that is the same for every call, so servers reuse it and only the text is new.
+# The task description is left out of the text phase for the reason given below.
+TEXT_SYSTEM = """You write realistic, varied example texts for a dataset.
+
+You are shown example texts and a numbered list of requests. For each request write one new text of the same kind as the examples, with different content (other names, numbers, dates and details), written the way the request says. Each text is one complete text like an example: not a list, not several texts, not a summary or a description of a text.
+Reply with a numbered list in the order of the requests ("1. <text>"), each text starting on a new line with its number, and nothing else."""
+
+LISTED_TEXT = """Example texts:
+{examples}
+
+Requests:
+{requests}"""
+
+EXTRACT_SYSTEM = """Task description:
+{description}
+
+Output JSON Schema:
+{schema}
+
+Examples:
+{examples}
+
+Reply with the JSON output for the input text only."""
+
+LISTED_EXTRACT = """Input text:
+{text}"""
+
+# germinate 0.1's one-example prompts (generation.prompt_style: single).
 # The task description is left out of the text phase on purpose: it describes the OUTPUT (often
 # "return JSON"), and small teachers then write an output instead of an input. A project can
 # put {description} back by overriding the template.
@@ -59,7 +91,36 @@ class Extraction(TaskType):
     }
 
     phases = 2  # first a new source text, then its structured output
-    templates = {"text": TEXT, "extract": EXTRACT}
+    templates = {
+        "text_system": TEXT_SYSTEM,
+        "text": LISTED_TEXT,
+        "extract_system": EXTRACT_SYSTEM,
+        "extract": LISTED_EXTRACT,
+    }
+    single_templates = {"text": TEXT, "extract": EXTRACT}
+    listed_phases = frozenset({0})
+
+    def listed_prompt(self, ctx, examples, phase, previous):
+        if phase == 0:
+            return chat(
+                ctx.render(
+                    "text",
+                    examples=bullet_list([s["input"] for s in examples[0].shown], 700),
+                    requests=numbered_requests(examples),
+                ),
+                system=ctx.render("text_system"),
+            )
+        # the same two seeds in every extraction call of a run: the whole system message is shared
+        shown = random.Random(f"{ctx.settings.seed}:extract").sample(ctx.seeds, min(2, len(ctx.seeds)))
+        pairs = [f"{s['input']}\n=> {json.dumps(s['output'], ensure_ascii=False)}" for s in shown]
+        return chat(
+            ctx.render("extract", text=previous[0][0]),
+            system=ctx.render(
+                "extract_system",
+                examples="\n\n".join(pairs),
+                schema=json.dumps(ctx.config["output_schema"], separators=(",", ":")),
+            ),
+        )
 
     def generation_prompt(self, ctx, example, phase, previous):
         if phase == 0:

@@ -1,8 +1,28 @@
 """Question answering, open-book (the context is part of the input) and closed-book (the student
 answers from memory; the context only grounds the generated training data)."""
 
-from germinate import ParseError, TaskType, bullet_list, chat, extract_json, hookimpl
+from germinate import ParseError, TaskType, bullet_list, chat, extract_json, hookimpl, numbered_requests
 
+# Listed prompts (the default): the task and the reply format are the system message every call
+# shares; the shown seeds, the context passage and the numbered requests come last.
+SYSTEM = """You write realistic, varied question-answer training examples grounded in a context passage.
+
+Task description:
+{description}
+
+You are shown examples, a context passage and a numbered list of requests. For each request write one new question that the context answers, and its answer taken from the context, written the way the request says and in the style of the examples. Ask about different facts of the context: every question must differ from each example and from your other questions.
+Reply with a numbered list in the order of the requests, one JSON object per line: 1. {{"question": "...", "answer": "..."}}"""
+
+LISTED = """Examples:
+{examples}
+
+Context:
+{context}
+
+Requests:
+{requests}"""
+
+# germinate 0.1's one-example prompt (generation.prompt_style: single)
 GENERATE = """Task description:
 {description}
 
@@ -32,7 +52,9 @@ class OpenBookQA(TaskType):
         },
     }
     key_fields = ("question", "context")
-    templates = {"generate": GENERATE}
+    templates = {"system": SYSTEM, "generate": LISTED}
+    single_templates = {"generate": GENERATE}
+    listed_phases = frozenset({0})
 
     def text_fields(self, record):
         return {k: record[k] for k in ("question", "answer") if isinstance(record.get(k), str)}
@@ -43,6 +65,18 @@ class OpenBookQA(TaskType):
             ctx.render(
                 "generate", context=example.chunk or "", instructions=example.instructions, examples=bullet_list(shown)
             )
+        )
+
+    def listed_prompt(self, ctx, examples, phase, previous):
+        shown = [f"{s['question']} -> {s['answer'] or '(no answer in the context)'}" for s in examples[0].shown]
+        return chat(
+            ctx.render(
+                "generate",
+                context=examples[0].chunk or "",
+                examples=bullet_list(shown),
+                requests=numbered_requests(examples),
+            ),
+            system=ctx.render("system"),
         )
 
     def parse_phase(self, ctx, example, phase, text, previous):

@@ -15,6 +15,7 @@ from germinate import (
     field_name,
     forbid_extra_keys,
     hookimpl,
+    numbered_requests,
     schema_problems,
     split_pick,
     targets_and_others,
@@ -32,6 +33,26 @@ _FUNCTION = {
 }
 
 
+# Listed prompts (the default): the task, the catalog and the reply format are the system message
+# every call shares; the shown seeds and the numbered requests come last.
+SYSTEM = """You write realistic, varied training examples for a tool-calling assistant.
+
+Task description:
+{description}
+
+Tools (JSON Schema):
+{catalog}
+
+You are shown examples and a numbered list of requests. For each request write one new user request that the tool it names must handle, and that tool call, with arguments that fit the tool's schema and say exactly what the user asked for. Every user request must be new: another subject, other values and other wording than each example and each of your other requests.
+Reply with a numbered list in the order of the requests, one JSON object per line: 1. {{"input": "<the user request>", "output": {{"name": "<tool>", "arguments": {{...}}}}}}"""
+
+LISTED = """Examples:
+{examples}
+
+Requests:
+{requests}"""
+
+# germinate 0.1's one-example prompt (generation.prompt_style: single)
 GENERATE = """Task description:
 {description}
 
@@ -130,7 +151,9 @@ class ToolCalling(TaskType):
         "required": ["tools"],
     }
 
-    templates = {"generate": GENERATE}
+    templates = {"system": SYSTEM, "generate": LISTED}
+    single_templates = {"generate": GENERATE}
+    listed_phases = frozenset({0})
 
     def own_properties(self, config):
         names = tuple(catalog(config))
@@ -162,6 +185,16 @@ class ToolCalling(TaskType):
                 target_examples=bullet_list([_example(s) for s in target], 600),
                 other_examples=bullet_list([_example(s) for s in others], 600),
             )
+        )
+
+    def listed_prompt(self, ctx, examples, phase, previous):
+        return chat(
+            ctx.render(
+                "generate",
+                examples=bullet_list([_example(s) for s in examples[0].shown], 600),
+                requests=numbered_requests(examples),
+            ),
+            system=ctx.render("system", catalog=_catalog_text(ctx.config)),
         )
 
     def parse_phase(self, ctx, example, phase, text, previous):
