@@ -150,6 +150,12 @@ class TrainSettings(Settings):
     seed: int = setting(0, schema={"type": "integer"}, help="repeat r trains with seed + r")
     merge: bool = setting(False, schema={"type": "boolean"}, help="also write a merged plain HF model")
     save_steps: int = setting(50, schema=_POSITIVE_INT, help="checkpoint every N optimizer steps")
+    system_prompt: str = setting(
+        "description",
+        schema={"enum": ["description", "short", "none"]},
+        help="the student's system message: the task description, a short form the task type builds "
+        "(the label list...), or none; predict, serve and evaluate use what the adapter was trained with",
+    )
 
 
 @attrs.define

@@ -28,6 +28,7 @@ from germinate.problems import GerminateError
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
 from germinate.settings import EvalSettings, StudentSettings
+from germinate.student.messages import prompt_messages, trained_system
 from germinate.tasks.score import Score
 from germinate.teachers.base import ChatRequest
 
@@ -89,8 +90,9 @@ def teacher_messages(project: Project, shots: list[dict], record: dict) -> list[
     return messages + [{"role": "user", "content": task.prompt_text(record)}]
 
 
-def student_messages(project: Project, record: dict) -> list[dict[str, str]]:
-    return project.task_type.to_messages(record, project.config["description"])[:-1]
+def student_messages(project: Project, record: dict, system: str | None) -> list[dict[str, str]]:
+    """The student's chat for one test record, under the system message it was trained with."""
+    return prompt_messages(project.task_type, record, system)
 
 
 def answer_budget(project: Project, settings: EvalSettings) -> int:
@@ -296,8 +298,10 @@ def evaluate(
                 adapter = (adapters or {}).get(model)
                 if adapter is None:
                     raise GerminateError(f"{model.name}: no trained adapter to evaluate")
+            system = trained_system(adapter, project.config)
             fingerprint = _fingerprint(
                 {
+                    "system": system,
                     "adapter": str(adapter),
                     "stamp": _adapter_stamp(adapter),
                     "test": test_hash,
@@ -310,7 +314,7 @@ def evaluate(
                 say(f"{model.name}: predicting {len(records)} test examples")
                 loaded = Student.load(student, adapter)
                 outputs = loaded.generate(
-                    [student_messages(project, r) for r in records],
+                    [student_messages(project, r, system) for r in records],
                     max_new_tokens=budget,
                     batch_size=settings.batch_size,
                 )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
 from germinate.problems import GerminateError
 from germinate.run_folder import RunFolder, is_adapter, is_model
@@ -95,7 +94,3 @@ class Student:
                 produced = int((new != self.tokenizer.pad_token_id).sum())
                 out.append((text, int(mask.sum()), produced))
         return out
-
-
-def prompt_messages(task_type: Any, record: dict, description: str) -> list[dict[str, str]]:
-    return task_type.to_messages(record, description)[:-1]

@@ -1,6 +1,6 @@
 """``germinate serve``: a student behind an OpenAI-compatible HTTP API (``/v1/chat/completions``
 and ``/v1/models``), so any OpenAI client uses it unchanged. Requests without a system message
-get the task description as one, which is how the student was trained."""
+get the one the student was trained with (germinate.student.messages)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 from germinate.student.infer import Student
 
 
-def make_server(student: Student, model_id: str, description: str, host: str, port: int) -> ThreadingHTTPServer:
+def make_server(student: Student, model_id: str, system: str | None, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -64,8 +64,8 @@ def make_server(student: Student, model_id: str, description: str, host: str, po
             if body.get("stream"):
                 self._error(400, "streaming is not supported; send stream=false")
                 return
-            if not any(m["role"] == "system" for m in messages):
-                messages.insert(0, {"role": "system", "content": description})
+            if system is not None and not any(m["role"] == "system" for m in messages):
+                messages.insert(0, {"role": "system", "content": system})
             max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 256)
             text, prompt_tokens, completion_tokens = student.generate([messages], max_new_tokens=max_tokens)[0]
             self._send(

@@ -145,9 +145,17 @@ class TaskType:
         such as a tool catalog; evaluation appends it to the teacher's system prompt."""
         return ""
 
-    def to_messages(self, record: dict, description: str) -> list[dict[str, str]]:
-        return [
-            {"role": "system", "content": description},
+    def short_prompt(self, config: dict) -> str:
+        """A compact system message for the student (``training.system_prompt: short``): what it
+        must know to answer that its training examples do not show, in a few tokens. Default:
+        the description's first sentence."""
+        first = re.split(r"(?<=[.!?])\s", " ".join(config["description"].split()), maxsplit=1)[0]
+        return first[:300]
+
+    def to_messages(self, record: dict, system: str | None) -> list[dict[str, str]]:
+        """The record as a chat: ``system`` (none when None), the user turn, the answer."""
+        head = [{"role": "system", "content": system}] if system is not None else []
+        return head + [
             {"role": "user", "content": self.prompt_text(record)},
             {"role": "assistant", "content": self.target_text(record)},
         ]

@@ -166,6 +166,9 @@ class Classification(TaskType):
             return Score(False, answer, f"not a label: {answer[:60]!r}")
         return Score(labels[answer] == record["output"], labels[answer])
 
+    def short_prompt(self, config):
+        return f"Answer with one label: {', '.join(config.get('labels') or [])}."
+
     def display(self, record):
         return f"{record['input']} -> {record['output']}"
 

@@ -151,6 +151,10 @@ class Extraction(TaskType):
             return body
         return {"input": previous[0], "output": extract_json(text)}
 
+    def short_prompt(self, config):
+        fields = list((config.get("output_schema") or {}).get("properties") or {})
+        return "Extract a JSON object" + (f" with the fields: {', '.join(fields)}." if fields else ".")
+
     def check_config(self, config):
         problem = check_schema(config["output_schema"])
         if problem:

@@ -237,6 +237,9 @@ class ToolCalling(TaskType):
         want = _normalised(record["output"]["name"], record["output"]["arguments"], tools)
         return Score(got == want, got)
 
+    def short_prompt(self, config):
+        return f"Answer with one JSON tool call to one of: {', '.join(catalog(config))}."
+
     def display(self, record):
         return _example(record)
 
