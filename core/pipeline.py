@@ -203,10 +203,11 @@ def report_stage(run: RunFolder, result: EvalResult) -> dict[str, Path]:
 class PipelineLog:
     """``pipeline.json``: per stage its seconds and counts, kept across reruns."""
 
-    def __init__(self, run: RunFolder, quick: bool) -> None:
+    def __init__(self, run: RunFolder, preset: str | None) -> None:
         self.path = run.pipeline_log
         self.data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {"stages": {}}
-        self.data["quick"] = quick
+        self.data["preset"] = preset
+        self.data["quick"] = preset == "quick"
 
     def done(self, stage: str, started: float, **info: Any) -> None:
         self.data["stages"][stage] = {"seconds": round(time.monotonic() - started, 1), **info}
@@ -223,14 +224,14 @@ def run_pipeline(
     settings: RunSettings,
     console: Console,
     *,
-    quick: bool = False,
+    preset: str | None = None,
     points: tuple[str, ...] = POINTS,
     max_cost: float | None = None,
 ) -> EvalResult | None:
     """Every stage for one project, in order; None when the project has no test split to
     evaluate on (the trained student is still delivered)."""
     run.ensure()
-    log = PipelineLog(run, quick)
+    log = PipelineLog(run, preset)
 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: generate")
@@ -268,7 +269,8 @@ def run_pipeline(
     result.pipeline = {
         "synthetic accepted": generated.accepted,
         "seeds": len(project.seeds),
-        "quick": quick,
+        "quick": preset == "quick",
+        "preset": preset,
         "seconds": log.seconds,
     }
     report_stage(run, result)

@@ -27,6 +27,7 @@ def evaluate_command(
     project: Path,
     run_name: str,
     quick: bool,
+    standard: bool,
     points: str,
     repeats: int | None,
     k_shot: int | None,
@@ -44,7 +45,7 @@ def evaluate_command(
 
     chosen = parse_points(points)
     loaded = load_project(project)
-    settings = resolve(loaded.config, preset(quick), eval_overrides(repeats, k_shot, max_examples))
+    settings = resolve(loaded.config, preset(quick, standard), eval_overrides(repeats, k_shot, max_examples))
     run = RunFolder.of(project, run_name).ensure()
     models = models_for(chosen, settings.evaluation.repeats)
     out = console()
@@ -56,12 +57,15 @@ def evaluate_command(
 @cli.command("run")
 @project_argument
 @with_options(EVAL_OPTIONS)
-@click.option("--n", "n", type=int, default=None, help="Accepted synthetic examples (default 10,000; --quick 40).")
+@click.option(
+    "--n", "n", type=int, default=None, help="Accepted synthetic examples (default 10,000; --quick 40; --standard 300)."
+)
 @click.option("--max-cost", type=float, default=None, help="Stop teacher calls once this many USD are spent.")
 def run_command(
     project: Path,
     run_name: str,
     quick: bool,
+    standard: bool,
     points: str,
     repeats: int | None,
     k_shot: int | None,
@@ -79,11 +83,10 @@ def run_command(
     chosen = parse_points(points)
     loaded = load_project(project)
     run = RunFolder.of(project, run_name)
-    settings = resolve(
-        loaded.config, preset(quick), {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
-    )
+    size = preset(quick, standard)
+    settings = resolve(loaded.config, size, {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}})
     out = console()
-    result = run_pipeline(loaded, run, settings, out, quick=quick, points=chosen, max_cost=max_cost)
+    result = run_pipeline(loaded, run, settings, out, preset=size, points=chosen, max_cost=max_cost)
     if result is not None:
         render.evaluation(out, [result], report_paths(run))
 
@@ -104,6 +107,7 @@ def bench_command(
     workdir: Path,
     run_name: str,
     quick: bool,
+    standard: bool,
     points: str,
     repeats: int | None,
     k_shot: int | None,
@@ -111,7 +115,8 @@ def bench_command(
     n: int | None,
 ) -> None:
     """The whole pipeline over several projects (or benchmark dataset folders with task.json) and one
-    combined table. --quick fits a 2-core machine; the default is the paper's scale."""
+    combined table. --quick fits a 2-core machine in minutes a project, --standard in about 45 minutes; the default is
+    the paper's scale."""
     from germinate import render
     from germinate.evaluate.report import write_report
     from germinate.pipeline import run_pipeline
@@ -121,6 +126,7 @@ def bench_command(
     from germinate.settings import resolve
 
     chosen = parse_points(points)
+    size = preset(quick, standard)
     overrides = {**eval_overrides(repeats, k_shot, max_examples), "generation": {"n": n}}
     out = console()
     projects = []
@@ -138,9 +144,9 @@ def bench_command(
     results = []
     paths: dict[str, Path] = {}
     for folder, loaded in projects:
-        settings = resolve(loaded.config, preset(quick), overrides)
-        result = run_pipeline(loaded, RunFolder.of(folder, run_name), settings, out, quick=quick, points=chosen)
+        settings = resolve(loaded.config, size, overrides)
+        result = run_pipeline(loaded, RunFolder.of(folder, run_name), settings, out, preset=size, points=chosen)
         assert result is not None  # every project was checked for a test split above
         results.append(result)
-        paths = write_report(results, workdir, title="germinate bench" + (" --quick" if quick else ""))
+        paths = write_report(results, workdir, title="germinate bench" + (f" --{size}" if size else ""))
     render.evaluation(out, results, paths)

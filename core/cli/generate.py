@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from germinate.cli.root import QUICK_GENERATION, cli, console, preset, project_argument, run_option
+from germinate.cli.root import (
+    QUICK_GENERATION,
+    STANDARD_GENERATION,
+    cli,
+    console,
+    preset,
+    project_argument,
+    run_option,
+)
 
 
 @cli.command("generate")
@@ -19,6 +27,7 @@ from germinate.cli.root import QUICK_GENERATION, cli, console, preset, project_a
     is_flag=True,
     help=f"A preset for small machines: n={QUICK_GENERATION['n']}, batches of {QUICK_GENERATION['batch_size']}.",
 )
+@click.option("--standard", is_flag=True, help=f"The standard preset: n={STANDARD_GENERATION['n']}.")
 @run_option
 @click.option("--batch-size", type=int, default=None, help="Examples per batch of teacher calls.")
 @click.option("--seed", type=int, default=None, help="Random seed for θ samples and shown seeds.")
@@ -29,6 +38,7 @@ def generate_command(
     project: Path,
     n: int | None,
     quick: bool,
+    standard: bool,
     run_name: str,
     batch_size: int | None,
     seed: int | None,
@@ -45,7 +55,7 @@ def generate_command(
 
     loaded = load_project(project)
     settings = resolve(
-        loaded.config, preset(quick), {"generation": {"n": n, "batch_size": batch_size, "seed": seed}}
+        loaded.config, preset(quick, standard), {"generation": {"n": n, "batch_size": batch_size, "seed": seed}}
     ).generation
     run = RunFolder.of(project, run_name)
     if dry_run:
