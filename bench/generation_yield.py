@@ -1,7 +1,7 @@
 """Accepted synthetic examples per teacher-minute: today's way against the new default.
 
     flock /tmp/germinate-heavy.lock python bench/generation_yield.py [--datasets trec docs_extraction]
-        [--n 30] [--max-attempts 240] [--teacher qwen2.5-coder-0.5b] [--variant NAME:key=value,...]
+        [--n 30] [--max-attempts 240] [--teacher qwen2.5-coder-0.5b] [--variant 'NAME={"per_call": 4}']
 
 For each shared dataset (a classification and an extraction task by default) the embedded local
 teacher generates until ``n`` examples pass the validation cascade, once per variant, in the same
@@ -43,12 +43,9 @@ TODAY = {"per_call": 1, "prompt_style": "single"}
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
-    name, _, body = text.partition(":")
-    values: dict[str, Any] = {}
-    for item in filter(None, body.split(",")):
-        key, _, raw = item.partition("=")
-        values[key] = json.loads(raw) if raw[:1] in "0123456789-[{tf" else raw
-    return name, values
+    """``NAME`` or ``NAME={"per_call": 4, ...}``: generation settings over the defaults."""
+    name, _, body = text.partition("=")
+    return name, json.loads(body) if body else {}
 
 
 def measure(project_dir: Path, client: Any, settings: GenerationSettings) -> dict[str, Any]:
@@ -88,12 +85,13 @@ def main() -> None:
         "--variant",
         action="append",
         default=[],
-        metavar="NAME:key=value,...",
+        metavar="NAME=JSON",
         help="generation settings to measure besides today's (default: new, the defaults)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "generation_yield.json")
+    parser.add_argument("--keep", type=Path, help="copy every variant's project (run folders included) here")
     args = parser.parse_args()
-    variants = [("today", TODAY)] + [parse_variant(v) for v in (args.variant or ["new:"])]
+    variants = [("today", TODAY)] + [parse_variant(v) for v in (args.variant or ["new"])]
 
     report: dict[str, Any] = {"teacher": args.teacher, "n": args.n, "max_attempts": args.max_attempts, "datasets": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,6 +117,9 @@ def main() -> None:
                 rows[label] = {"settings": values, **measure(folder, labelling.client, settings)}
                 print(f"{name} {label}: {json.dumps(rows[label])}", flush=True)
             labelling.close()
+            if args.keep:
+                for label, _ in variants:
+                    shutil.copytree(Path(tmp) / f"{name}-{label}", args.keep / f"{name}-{label}", dirs_exist_ok=True)
             today = rows["today"]["accepted_per_minute"] or float("nan")
             for row in rows.values():
                 row["accepted_per_minute_vs_today"] = round(row["accepted_per_minute"] / today, 2)

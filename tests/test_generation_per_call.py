@@ -64,7 +64,7 @@ def test_one_malformed_item_among_k_rejects_that_item_only(make_project):
     # each item was asked for with its own θ, in order, and keeps it
     requests = user.partition("Requests:\n")[2].splitlines()
     for candidate, request in zip(candidates, requests):
-        assert f'must be "{candidate["theta"]["label"]}"' in request
+        assert request.endswith(f"label: {candidate['theta']['label']}")
     assert candidates[0]["raw"] == "The lantern by the harbor flickers all night long"
     assert candidates[0]["record"] == {"input": candidates[0]["raw"], "output": candidates[0]["theta"]["label"]}
     assert candidates[1]["raw"] == 'The correct label of this input is "positive".'
@@ -111,7 +111,8 @@ TOOL_SEEDS = [
 def test_tool_calling_items_are_parsed_one_by_one(make_project):
     def reply(text):
         # answer each request with the tool it names; item 2's JSON is broken
-        wanted = [line.split('tool "')[1].split('"')[0] for line in text.partition("Requests:\n")[2].splitlines()]
+        lines = text.partition("Requests:\n")[2].partition("\n\n")[0].splitlines()
+        wanted = [line.split("tool: ")[1] for line in lines]
         items = []
         for n, tool in enumerate(wanted, 1):
             arguments = {"minutes": 7 * n} if tool == "set_timer" else {"song": f"Song number {n}"}

@@ -35,7 +35,7 @@ from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
 from germinate.settings import GenerationSettings
 from germinate.tasks.parsing import ParseError, numbered_items
-from germinate.tasks.prompting import list_stop
+from germinate.tasks.prompting import list_stop, property_legend
 from germinate.teachers.base import ChatRequest
 from germinate.teachers.engine import Engine
 from germinate.validate.cascade import build_cascade
@@ -100,6 +100,7 @@ class GenContext:
         """A prompt template (the project's override, else the task type's) filled in."""
         template = self.overrides.get(name) or self.templates[name]
         fields.setdefault("description", self.description)
+        fields.setdefault("properties", property_legend(self.posterior.properties))
         try:
             return template.format(**fields)
         except (KeyError, IndexError) as exc:

@@ -175,4 +175,6 @@ class TaskType:
             "summary": self.summary,
             "record_schema": self.record_schema,
             "config_schema": self.config_schema,
+            "prompts": self.templates,
+            "single_prompts": self.single_templates or self.templates,
         }

@@ -39,9 +39,26 @@ def targets_and_others(shown: list[dict], is_target: Callable[[dict], bool]) -> 
 
 
 def numbered_requests(examples: list[Any]) -> str:
-    """One numbered line per example with its mutation instructions: the varied tail of a listed
-    prompt. The reply is read back with germinate.tasks.parsing.numbered_items."""
-    return "\n".join(f"{i}. {' '.join(e.instructions.split())}" for i, e in enumerate(examples, 1))
+    """One numbered line per example naming its θ (``1. complexity: simple; label: location``):
+    the varied tail of a listed prompt. What each value asks for is said once, in the fixed
+    system message (:func:`property_legend`); a short request is also one a weak teacher does not
+    copy as its answer. The reply is read back with germinate.tasks.parsing.numbered_items."""
+    return "\n".join(
+        f"{i}. " + "; ".join(f"{name}: {value}" for name, value in e.theta.items()) for i, e in enumerate(examples, 1)
+    )
+
+
+def property_legend(properties: list[Any]) -> str:
+    """The mutation instruction of every value of the properties the teacher varies (complexity,
+    length, topic), for the system message every call shares; the task's own properties (label,
+    tool) speak for themselves. Empty when there are none."""
+    lines = [
+        f'- "{prop.name}: {value}": {prop.instruction(value)}'
+        for prop in properties
+        if prop.source != "record"
+        for value in prop.values
+    ]
+    return ("Each request also says how its example should be written:\n" + "\n".join(lines)) if lines else ""
 
 
 def list_stop(count: int) -> list[str]:

@@ -28,14 +28,19 @@ Task description:
 
 Labels: {labels}
 
-You are shown examples and a numbered list of requests. For each request write one new input for this task whose correct label is the one the request names, written the way the request says. Write the kind of text the task receives, like the examples; never a label, a definition or a remark about the task. Every input must be new: another subject and other wording than each example and each of your other inputs.
+You are shown examples and a numbered list of requests. For each request write one new input for this task whose correct label is the label the request names.
+{properties}
+
+Write the kind of text the task receives, like the examples: never a label, a request, a definition or a remark about the task. Every input must be new: another subject and other wording than each example and each of your other inputs.
 Reply with a numbered list in the order of the requests, one input per line ("1. <input>"): the input text only, with no label, no quotes and no explanation."""
 
 LISTED = """Examples:
 {examples}
 
 Requests:
-{requests}"""
+{requests}
+
+Write the {count} inputs now, numbered 1 to {count}, one per line."""
 
 # germinate 0.1's one-example prompt (generation.prompt_style: single)
 GENERATE = """Task description:
@@ -124,6 +129,7 @@ class Classification(TaskType):
                 "generate",
                 examples=bullet_list([f"[{s['output']}] {s['input']}" for s in examples[0].shown]),
                 requests=numbered_requests(examples),
+                count=len(examples),
             ),
             system=ctx.render("system", labels=", ".join(labels)),
         )

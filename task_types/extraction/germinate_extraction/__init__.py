@@ -25,14 +25,19 @@ from germinate import (
 # The task description is left out of the text phase for the reason given below.
 TEXT_SYSTEM = """You write realistic, varied example texts for a dataset.
 
-You are shown example texts and a numbered list of requests. For each request write one new text of the same kind as the examples, with different content (other names, numbers, dates and details), written the way the request says. Each text is one complete text like an example: not a list, not several texts, not a summary or a description of a text.
+You are shown example texts and a numbered list of requests. For each request write one new text of the same kind as the examples, with different content (other names, numbers, dates and details).
+{properties}
+
+Each text is one complete text like an example: not a list, not several texts, not a summary or a description of a text.
 Reply with a numbered list in the order of the requests ("1. <text>"), each text starting on a new line with its number, and nothing else."""
 
 LISTED_TEXT = """Example texts:
 {examples}
 
 Requests:
-{requests}"""
+{requests}
+
+Write the {count} texts now, numbered 1 to {count}."""
 
 EXTRACT_SYSTEM = """Task description:
 {description}
@@ -107,6 +112,7 @@ class Extraction(TaskType):
                     "text",
                     examples=bullet_list([s["input"] for s in examples[0].shown], 700),
                     requests=numbered_requests(examples),
+                    count=len(examples),
                 ),
                 system=ctx.render("text_system"),
             )

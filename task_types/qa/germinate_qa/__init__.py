@@ -10,7 +10,10 @@ SYSTEM = """You write realistic, varied question-answer training examples ground
 Task description:
 {description}
 
-You are shown examples, a context passage and a numbered list of requests. For each request write one new question that the context answers, and its answer taken from the context, written the way the request says and in the style of the examples. Ask about different facts of the context: every question must differ from each example and from your other questions.
+You are shown examples, a context passage and a numbered list of requests. For each request write one new question that the context answers, and its answer taken from the context, in the style of the examples.
+{properties}
+
+Ask about different facts of the context: every question must differ from each example and from your other questions.
 Reply with a numbered list in the order of the requests, one JSON object per line: 1. {{"question": "...", "answer": "..."}}"""
 
 LISTED = """Examples:
@@ -20,7 +23,9 @@ Context:
 {context}
 
 Requests:
-{requests}"""
+{requests}
+
+Write the {count} question-answer pairs now, numbered 1 to {count}, one JSON object per line."""
 
 # germinate 0.1's one-example prompt (generation.prompt_style: single)
 GENERATE = """Task description:
@@ -75,6 +80,7 @@ class OpenBookQA(TaskType):
                 context=examples[0].chunk or "",
                 examples=bullet_list(shown),
                 requests=numbered_requests(examples),
+                count=len(examples),
             ),
             system=ctx.render("system"),
         )

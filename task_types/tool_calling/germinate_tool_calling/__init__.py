@@ -43,14 +43,19 @@ Task description:
 Tools (JSON Schema):
 {catalog}
 
-You are shown examples and a numbered list of requests. For each request write one new user request that the tool it names must handle, and that tool call, with arguments that fit the tool's schema and say exactly what the user asked for. Every user request must be new: another subject, other values and other wording than each example and each of your other requests.
+You are shown examples and a numbered list of requests. For each request write one new user request that the tool it names must handle, and that tool call, with arguments that fit the tool's schema and say exactly what the user asked for.
+{properties}
+
+Every user request must be new: another subject, other values and other wording than each example and each of your other requests.
 Reply with a numbered list in the order of the requests, one JSON object per line: 1. {{"input": "<the user request>", "output": {{"name": "<tool>", "arguments": {{...}}}}}}"""
 
 LISTED = """Examples:
 {examples}
 
 Requests:
-{requests}"""
+{requests}
+
+Write the {count} examples now, numbered 1 to {count}, one JSON object per line."""
 
 # germinate 0.1's one-example prompt (generation.prompt_style: single)
 GENERATE = """Task description:
@@ -193,6 +198,7 @@ class ToolCalling(TaskType):
                 "generate",
                 examples=bullet_list([_example(s) for s in examples[0].shown], 600),
                 requests=numbered_requests(examples),
+                count=len(examples),
             ),
             system=ctx.render("system", catalog=_catalog_text(ctx.config)),
         )
