@@ -193,12 +193,18 @@ def calibrate(
 ) -> dict[str, Any]:
     """Ask the judge about every item, then again about the first ``retest`` items; report.json's
     ``judge.calibration``."""
-    asked = [judge_request(template, description, it.input, it.reference, it.answer) for it in items]
-    again = [judge_request(template, description, it.input, it.reference, it.answer, sample=1) for it in items]
-    again = again[: min(retest, len(items))]
-    results = engine.run_blocking(asked + again) if asked else []
+    retested = min(retest, len(items))
+    # each re-ask right after its first ask: a local model then reuses the prompt it just read
+    # (the answer is generated afresh), and sample=1 keeps the cache from answering for it
+    requests, slots = [], []
+    for i, it in enumerate(items):
+        for sample in (0, 1) if i < retested else (0,):
+            requests.append(judge_request(template, description, it.input, it.reference, it.answer, sample=sample))
+            slots.append(sample)
+    results = engine.run_blocking(requests) if requests else []
     verdicts, unreadable = _verdicts(results)
-    first, second = verdicts[: len(items)], verdicts[len(items) :]
+    first = [v for v, slot in zip(verdicts, slots) if slot == 0]
+    second = [v for v, slot in zip(verdicts, slots) if slot == 1]
     gold = [it.gold for it in items]
     positives = [v for v, g in zip(first, gold) if g]
     negatives = [v for v, g in zip(first, gold) if not g]
