@@ -96,13 +96,14 @@ def _items(
         records = test_records(project, EvalSettings(max_examples=settings.max_examples, seed=evaluation.seed))
         fixed = random.Random(evaluation.seed).sample(seeds, min(k, len(seeds)))
         return records, [fixed] * len(records)
+    rng = random.Random(evaluation.seed)
     picked = list(range(len(seeds)))
     if len(picked) > settings.max_examples:
-        picked = sorted(random.Random(evaluation.seed).sample(picked, settings.max_examples))
-    shots: list[list[dict]] = []
-    for i in picked:
-        others = seeds[:i] + seeds[i + 1 :]  # leave-one-out: never the seed being answered
-        shots.append(random.Random(f"{evaluation.seed}:{i}").sample(others, min(k, len(others))))
+        picked = sorted(rng.sample(picked, settings.max_examples))
+    # one fixed order of examples; each item takes the first k that are not itself (leave-one-out),
+    # so most prompts share one prefix, which a local model reads once
+    order = rng.sample(range(len(seeds)), len(seeds))
+    shots = [[seeds[j] for j in order if j != i][:k] for i in picked]
     return [seeds[i] for i in picked], shots
 
 
