@@ -1,8 +1,9 @@
 """Wrong answers close to a right one, for calibrating the judge: a judge that passes these is
 reading the answer's surface, not checking its facts.
 
-A text answer gets its yes/no flipped, its numbers changed, a name swapped for a name from
-another item's answer, or a "not" added; a JSON answer gets one field changed (a number, a date, a
+A text answer gets its yes/no flipped or its numbers changed; a sentence gets a "not" after its
+verb (or another answer's second half); a short answer gets a name swapped for a name from
+another item's answer, or another item's answer; a JSON answer gets one field changed (a number, a date, a
 name from another item, an enum value from another item) or, failing that, one list item or key
 dropped. The result always differs from the reference after normalisation, or is None when no
 perturbation applies.
@@ -55,6 +56,14 @@ def shift_numbers(text: str, rng: random.Random) -> str:
     return _NUMBER.sub(change, text)
 
 
+def _is_name(text: str, match: re.Match[str]) -> bool:
+    """A capitalised span that is a name, not just a sentence's first word ("The", "While")."""
+    if " " in match.group().strip():
+        return True
+    before = text[: match.start()].rstrip()
+    return bool(before) and before[-1] not in ".!?:;\n"
+
+
 def _perturb_text(text: str, others: list[str], rng: random.Random) -> str | None:
     lowered = text.lower().strip(" .!")
     if lowered in _YES_NO:
@@ -62,14 +71,23 @@ def _perturb_text(text: str, others: list[str], rng: random.Random) -> str | Non
         return flipped.capitalize() if text[:1].isupper() else flipped
     if _NUMBER.search(text):
         return shift_numbers(text, rng)
-    names = list(_NAME.finditer(text))
-    foreign = [m.group() for other in others for m in _NAME.finditer(other) if m.group().lower() not in text.lower()]
+    words = text.split()
+    if len(words) > 6:
+        # a sentence: contradict it, or finish it with another answer's second half
+        verb = _VERB.search(text)
+        if verb:
+            return text[: verb.end()] + " not" + text[verb.end() :]
+        donors = [o.split() for o in others if len(o.split()) > 6 and o.strip().lower() != lowered]
+        if donors:
+            donor = rng.choice(donors)
+            return " ".join(words[: len(words) // 2] + donor[len(donor) // 2 :])
+    names = [m for m in _NAME.finditer(text) if _is_name(text, m)]
+    foreign = [
+        m.group() for o in others for m in _NAME.finditer(o) if _is_name(o, m) and m.group().lower() not in text.lower()
+    ]
     if names and foreign:
         target = max(names, key=lambda m: len(m.group()))
         return text[: target.start()] + rng.choice(foreign) + text[target.end() :]
-    verb = _VERB.search(text)
-    if verb:
-        return text[: verb.end()] + " not" + text[verb.end() :]
     borrowed = [o for o in others if o.strip() and o.strip().lower() != text.lower()]
     return rng.choice(borrowed) if borrowed else None
 
