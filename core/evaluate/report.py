@@ -102,16 +102,23 @@ def gate_line(gate: dict[str, Any]) -> str:
     )
 
 
-def _short(text: Any, limit: int) -> str:
+def _short(text: Any, limit: int, *, keep_end: bool = False) -> str:
+    """One line of at most ``limit`` characters; ``keep_end`` keeps the end too (an input's question
+    comes after its context)."""
     text = " ".join(str(text).split()).replace("`", "'")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    if keep_end:
+        head = limit // 3
+        return text[:head] + " … " + text[-(limit - head - 3) :]
+    return text[: limit - 1] + "…"
 
 
 def mistake_lines(row: dict[str, Any]) -> list[str]:
     """One mistake for people: the input, then for structured outputs the fields that differ
     (``path: got -> expected``), for text the whole answer and reference (up to ANSWER_CHARS)."""
     score = row.get("score")
-    head = f"* `{_short(row['input'], INPUT_CHARS)}`" + (f" (score {score:.2f})" if score is not None else "")
+    head = f"* `{_short(row['input'], INPUT_CHARS, keep_end=True)}`" + (f" (score {score:.2f})" if score is not None else "")
     lines = [head]
     if row.get("differences"):
         lines += [f"  - `{_short(d, ANSWER_CHARS)}`" for d in row["differences"]]
