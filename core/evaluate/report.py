@@ -281,10 +281,12 @@ def chart(results: list[EvalResult], path: Path) -> None:
         heat.set_xlabel("answer", fontsize=7)
         heat.set_ylabel("reference", fontsize=7)
         if len(confusion["rows"]) <= 10:
+            darkest = max(max(counts) for counts in matrix) or 1
             for r, counts in enumerate(matrix):
                 for c, count in enumerate(counts):
                     if count:
-                        heat.text(c, r, str(count), ha="center", va="center", fontsize=6)
+                        color = "white" if count > darkest / 2 else "black"
+                        heat.text(c, r, str(count), ha="center", va="center", fontsize=6, color=color)
         figure.colorbar(image, ax=heat, fraction=0.046, pad=0.04)
     figure.tight_layout()
     figure.savefig(path)
