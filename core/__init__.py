@@ -9,6 +9,15 @@ modules inside may move, these names stay. The hook specifications themselves ar
 __version__ = "0.1.0"
 
 from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate_model
+from germinate.evaluate.metrics import (
+    canonical,
+    exact_match,
+    flatten_fields,
+    normalize_answer,
+    normalize_value,
+    prf,
+    token_f1,
+)
 from germinate.hookspecs import hookimpl
 from germinate.problems import GerminateError, Problem
 from germinate.project.errors import check_schema, describe_schema_error, field_name, forbid_extra_keys, schema_problems
@@ -16,7 +25,7 @@ from germinate.tasks.base import TaskType
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
 from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
 from germinate.tasks.property import Property
-from germinate.tasks.score import Score
+from germinate.tasks.score import JUDGE_METRIC, Metric, Score
 from germinate.teachers.base import (
     ENGINE_SETTINGS_SCHEMA,
     ChatRequest,
@@ -38,6 +47,8 @@ __all__ = [
     "TaskType",
     "Property",
     "Score",
+    "Metric",
+    "JUDGE_METRIC",
     "ParseError",
     "extract_json",
     "plain_text",
@@ -45,6 +56,14 @@ __all__ = [
     "bullet_list",
     "split_pick",
     "targets_and_others",
+    # metrics shared by task families
+    "normalize_answer",
+    "exact_match",
+    "token_f1",
+    "normalize_value",
+    "flatten_fields",
+    "canonical",
+    "prf",
     # validators
     "Validator",
     "Check",

@@ -4,7 +4,10 @@
 import json
 
 from germinate import (
+    JUDGE_METRIC,
+    Metric,
     ParseError,
+    Score,
     TaskType,
     bullet_list,
     chat,
@@ -16,6 +19,7 @@ from germinate import (
     plain_text,
     schema_problems,
 )
+from germinate_extraction.metrics import compare, micro
 
 # The task description is left out of the text phase on purpose: it describes the OUTPUT (often
 # "return JSON"), and small teachers then write an output instead of an input. A project can
@@ -58,6 +62,17 @@ class Extraction(TaskType):
         "required": ["output_schema"],
     }
 
+    metrics = (
+        Metric(
+            "field_f1", "field F1", "F1 over the output's fields flattened by path (lists as multisets), micro-averaged"
+        ),
+        Metric("field_precision", "field P", "share of predicted fields that are expected, micro-averaged"),
+        Metric("field_recall", "field R", "share of expected fields that are predicted, micro-averaged"),
+        Metric("exact_match", "exact", "whole output object equal (key order and list order aside)"),
+        JUDGE_METRIC,
+    )
+    headline = "field_f1"
+
     phases = 2  # first a new source text, then its structured output
     templates = {"text": TEXT, "extract": EXTRACT}
 
@@ -89,6 +104,25 @@ class Extraction(TaskType):
                 raise ParseError("asked for an input text, the teacher wrote JSON")
             return body
         return {"input": previous[0], "output": extract_json(text)}
+
+    def score(self, prediction, record, config):
+        """Field-level P/R/F1 and whole-object exact match against the reference object; the judge
+        gives its verdict beside them. Output that holds no JSON object is wrong without asking."""
+        want = record["output"]
+        try:
+            got = extract_json(prediction)
+        except ParseError as exc:
+            _, counts, differences = compare({}, want)
+            zero = {m.name: 0.0 for m in self.metrics if m is not JUDGE_METRIC}
+            counts["fp"] += 1  # the unreadable answer itself, so an empty reference does not score 1
+            return Score(False, None, f"no JSON object: {exc}", zero, "unparseable", differences, counts)
+        metrics, counts, differences = compare(got, want)
+        return Score(None, got, None, metrics, None if metrics["exact_match"] else "wrong_fields", differences, counts)
+
+    def aggregate(self, scores, records, config):
+        precision, recall, f1 = micro([s.counts for s in scores])
+        exact = sum(s.metrics.get("exact_match", 0.0) for s in scores) / len(scores) if scores else 0.0
+        return {"field_f1": f1, "field_precision": precision, "field_recall": recall, "exact_match": exact}
 
     def check_config(self, config):
         problem = check_schema(config["output_schema"])

@@ -1,7 +1,8 @@
 """Question answering, open-book (the context is part of the input) and closed-book (the student
 answers from memory; the context only grounds the generated training data)."""
 
-from germinate import ParseError, TaskType, bullet_list, chat, extract_json, hookimpl
+from germinate import JUDGE_METRIC, Metric, ParseError, Score, TaskType, bullet_list, chat, extract_json, hookimpl
+from germinate_qa.metrics import answer_metrics
 
 GENERATE = """Task description:
 {description}
@@ -33,6 +34,13 @@ class OpenBookQA(TaskType):
     }
     key_fields: tuple[str, ...] = ("question", "context")
     templates = {"generate": GENERATE}
+    metrics = (
+        Metric("token_f1", "token F1", "SQuAD token F1 after normalisation (case, punctuation, articles, spaces)"),
+        Metric("exact_match", "EM", "SQuAD exact match after the same normalisation"),
+        Metric("rouge_l", "ROUGE-L", "rouge-score's ROUGE-L F-measure"),
+        JUDGE_METRIC,
+    )
+    headline = "token_f1"
 
     def text_fields(self, record):
         return {k: record[k] for k in ("question", "answer") if isinstance(record.get(k), str)}
@@ -59,6 +67,12 @@ class OpenBookQA(TaskType):
 
     def display(self, record):
         return f"Q: {record['question']} A: {record['answer']}"
+
+    def score(self, prediction, record, config):
+        """Token F1, exact match and ROUGE-L against the reference answer(s); the judge gives its
+        verdict beside them (``correct`` is left to it)."""
+        text = prediction.strip()
+        return Score(None, text, metrics=answer_metrics(text, record))
 
     def prompt_text(self, record):
         return f"Context:\n{record['context']}\n\nQuestion: {record['question']}"
