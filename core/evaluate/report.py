@@ -118,7 +118,9 @@ def mistake_lines(row: dict[str, Any]) -> list[str]:
     """One mistake for people: the input, then for structured outputs the fields that differ
     (``path: got -> expected``), for text the whole answer and reference (up to ANSWER_CHARS)."""
     score = row.get("score")
-    head = f"* `{_short(row['input'], INPUT_CHARS, keep_end=True)}`" + (f" (score {score:.2f})" if score is not None else "")
+    head = f"* `{_short(row['input'], INPUT_CHARS, keep_end=True)}`" + (
+        f" (score {score:.2f})" if score is not None else ""
+    )
     lines = [head]
     if row.get("differences"):
         lines += [f"  - `{_short(d, ANSWER_CHARS)}`" for d in row["differences"]]
