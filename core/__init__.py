@@ -13,8 +13,10 @@ from germinate.hookspecs import hookimpl
 from germinate.problems import GerminateError, Problem
 from germinate.project.errors import check_schema, describe_schema_error, field_name, forbid_extra_keys, schema_problems
 from germinate.tasks.base import TaskType
+from germinate.tasks.grounding import DERIVED, PLACEHOLDERS, Grounded, Grounding, string_values
+from germinate.tasks.overlap import answer_f1, normalise, occurs, token_f1, token_recall
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
-from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others, teacher_messages, teacher_shots
 from germinate.tasks.property import Property
 from germinate.tasks.score import Score
 from germinate.teachers.base import (
@@ -45,6 +47,19 @@ __all__ = [
     "bullet_list",
     "split_pick",
     "targets_and_others",
+    "teacher_messages",
+    "teacher_shots",
+    # grounding and text overlap
+    "Grounding",
+    "Grounded",
+    "string_values",
+    "DERIVED",
+    "PLACEHOLDERS",
+    "normalise",
+    "occurs",
+    "token_recall",
+    "token_f1",
+    "answer_f1",
     # validators
     "Validator",
     "Check",
