@@ -80,6 +80,38 @@ def test_structure_accepts_ordinary_inputs(text):
     assert verdict.accepted, verdict.reason
 
 
+QUESTIONS = [
+    {"input": q, "output": label}
+    for q, label in [
+        ("What does NASA stand for?", "abbreviation"),
+        ("Who painted the Mona Lisa?", "human"),
+        ("Where is Lake Titicaca?", "location"),
+        ("How many legs does a spider have?", "numeric"),
+        ("What is an atom?", "description"),
+        ("What colour is a ripe lime?", "entity"),
+    ]
+]
+TREC = {
+    "description": "Classify a question by the kind of answer it asks for.",
+    "labels": ["abbreviation", "description", "entity", "human", "location", "numeric"],
+}
+
+
+@pytest.mark.parametrize(
+    "text,check",
+    [
+        ('The correct answer is "entity".', "names"),  # seen accepted in a trec run
+        ("How many years is a typical year on Earth? location", "names"),  # and this
+        ('What is the best thirst-quencher? The label is "entity"?', "names"),
+        ('The answer to "What is the best thirst-quencher?" is:', "preambles"),  # a lead-in, its text missing
+        ("A spacecraft is named Apollo 11.", "endings"),  # a statement where every seed asks a question
+    ],
+)
+def test_structure_on_question_tasks(text, check):
+    verdict = _check("structure", QUESTIONS, "classification", **TREC).check({"input": text, "output": "entity"})
+    assert not verdict.accepted and verdict.detail["check"] == check, verdict.reason
+
+
 def test_structure_allows_what_the_seeds_do():
     seeds = [
         *MOVIE_SEEDS,

@@ -10,7 +10,10 @@
   prompt's wording: a run of ``copy_words`` words, or ``copy_share`` of its words (six at least)
   in runs of four, shared with them and with no seed.
 * ``preambles``: the teacher's wrapping left in: "Sure, here is...", "The new text is:", list
-  markers ("- ", "1. "), markdown emphasis ("**"), labels like "Input:" or "Note:".
+  markers ("- ", "1. "), markdown emphasis ("**"), labels like "Input:" or "Note:", a text that
+  ends in a colon (a lead-in whose text is missing).
+* ``endings``: a text that does not end with the punctuation mark every seed's does (a statement
+  where every seed is a question ending in '?').
 
 Each check learns from the seeds: what some seed does is allowed.
 """
@@ -39,6 +42,7 @@ _WRAPPING = {
     ),
     "a list marker": re.compile(r"^\s*(?:[-*•]|\d{1,3}[.)])\s+\S", re.M),
     "markdown emphasis": re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),
+    "a lead-in with nothing after it": re.compile(r":\s*$"),
 }
 
 
@@ -62,7 +66,7 @@ def _identifier_like(name: str) -> bool:
 
 def name_pattern(name: str) -> re.Pattern[str]:
     """Where a name in a text means the teacher leaked it: anywhere for an identifier-like name,
-    else as a tag at the start or end of the text or after 'label'/'category'/'intent'/'tool'."""
+    else as a tag at the start or end of the text, or after 'label is', 'category:', 'answer is'..."""
     word = re.escape(name.strip())
     if _identifier_like(name):
         return re.compile(rf"(?<![\w.]){word}(?![\w])", re.I)
@@ -73,7 +77,8 @@ def name_pattern(name: str) -> re.Pattern[str]:
         rf"^\s*{quote}{word}{unquote}{separator}"
         rf"|{separator}\s*{quote}{word}{unquote}[\s.]*$"
         rf"|[\(\[]\s*{word}\s*[\)\]][\s.]*$"
-        rf"|\b(?:label|category|intent)\s*(?:[:=]|is\b)\s*{quote}{word}\b",
+        rf"|[?.!]\s+{quote}{word}{unquote}[\s.]*$"
+        rf"|\b(?:label|category|class|intent|answer)\s*(?:[:=]|is\b)\s*{quote}{word}\b",
         re.I | re.M,
     )
 
@@ -81,6 +86,8 @@ def name_pattern(name: str) -> re.Pattern[str]:
 # -- copies of the prompt ---------------------------------------------------------------------------
 
 NGRAM = 4
+#: an ending shared by fewer seeds may be chance
+MIN_SEEDS_FOR_ENDING = 5
 
 
 def _grams(words: list[str], n: int = NGRAM) -> set[tuple[str, ...]]:
@@ -157,6 +164,13 @@ class StructureCheck(Check):
             for pattern in [name_pattern(name)]
             if not any(pattern.search(text) for text in seed_texts)
         }
+        # endings: a punctuation mark every seed's field ends with (questions end with '?')
+        self.endings: dict[str, str] = {}
+        for field in {f for fields in seed_fields for f in fields}:
+            ends = {fields[field].rstrip()[-1:] for fields in seed_fields if fields.get(field, "").strip()}
+            count = sum(1 for fields in seed_fields if fields.get(field, "").strip())
+            if len(ends) == 1 and count >= MIN_SEEDS_FOR_ENDING and next(iter(ends)) in "?.!":
+                self.endings[field] = next(iter(ends))
         self.copies = PromptCopies(task.prompt_texts(), seed_texts)
         self.allowed_wrapping = {kind for kind in _WRAPPING for text in seed_texts if _WRAPPING[kind].search(text)}
 
@@ -199,6 +213,13 @@ class StructureCheck(Check):
                         check="preambles",
                         found=wrapping[1],
                     )
+            ending = self.endings.get(field)
+            if settings.get("endings", True) and ending and text.strip() and not text.rstrip().endswith(ending):
+                return Verdict.reject(
+                    f"{field}: ends with {text.rstrip()[-1]!r}; every seed's {field} ends with {ending!r}",
+                    field=field,
+                    check="endings",
+                )
         return Verdict.accept()
 
 
@@ -207,7 +228,8 @@ class Structure(Validator):
     order = 15
     summary = (
         "Reject texts with more lines than any seed, a label or tool name no seed writes, copied "
-        "description or prompt instructions, or a teacher preamble / list marker left in."
+        "description or prompt instructions, a teacher preamble / list marker left in, or an ending "
+        "unlike every seed's."
     )
     config_schema = {
         "type": "object",
@@ -216,6 +238,11 @@ class Structure(Validator):
             "lines": {"type": "boolean", "default": True, "description": "more lines than any seed's same field"},
             "names": {"type": "boolean", "default": True, "description": "a label or tool name no seed writes"},
             "copies": {"type": "boolean", "default": True, "description": "copied description or instructions"},
+            "endings": {
+                "type": "boolean",
+                "default": True,
+                "description": "a text not ending with the punctuation mark every seed's ends with ('?')",
+            },
             "copy_words": {
                 "type": "integer",
                 "minimum": NGRAM,
