@@ -102,6 +102,22 @@ def test_wrong_teacher_rejects_what_it_contradicts_and_replays_from_the_cache(ma
     assert "6 answered from the cache" in again.stdout and "real calls" not in again.stdout
 
 
+def test_asks_exactly_what_evaluation_asks_the_teacher(make_project):
+    """For the same record, the agreement question is the teacher's evaluation request itself
+    (messages, parameters): the replay finds evaluation's answers in the cache and sends only the
+    questions evaluation never asked."""
+    with LoopbackServer(always_negative) as server:
+        project, _ = _project(make_project, server)
+        records = [{"input": t, "output": "positive"} for t in POSITIVE]
+        (project / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        germinate("evaluate", project, "--points", "teacher", check=0)
+        evaluated = [last_user_text(c.body) for c in server.calls if kshot(c)]
+        result = germinate("validate", project, check=0)
+        asked = [last_user_text(c.body) for c in server.calls if kshot(c)][len(evaluated) :]
+    assert sorted(evaluated) == sorted(POSITIVE) and sorted(asked) == sorted(NEGATIVE)
+    assert "3 answered from the cache, 3 not in the cache and sent as real calls" in result.stdout
+
+
 def test_a_cache_miss_during_replay_is_a_real_call_and_said_so(make_project):
     with LoopbackServer(always_negative) as server:
         project, run = _project(make_project, server)
