@@ -12,8 +12,8 @@
 * ``preambles``: the teacher's wrapping left in: "Sure, here is...", "The new text is:", list
   markers ("- ", "1. "), markdown emphasis ("**"), labels like "Input:" or "Note:", a text that
   ends in a colon (a lead-in whose text is missing).
-* ``endings``: a text that does not end with the punctuation mark every seed's does (a statement
-  where every seed is a question ending in '?').
+* ``endings``: a statement where every seed's text is a question ending in '?' (a missing full
+  stop is no sign of anything, so only the question mark counts).
 
 Each check learns from the seeds: what some seed does is allowed.
 """
@@ -164,12 +164,12 @@ class StructureCheck(Check):
             for pattern in [name_pattern(name)]
             if not any(pattern.search(text) for text in seed_texts)
         }
-        # endings: a punctuation mark every seed's field ends with (questions end with '?')
+        # endings: fields where every seed is a question
         self.endings: dict[str, str] = {}
         for field in {f for fields in seed_fields for f in fields}:
             ends = {fields[field].rstrip()[-1:] for fields in seed_fields if fields.get(field, "").strip()}
             count = sum(1 for fields in seed_fields if fields.get(field, "").strip())
-            if len(ends) == 1 and count >= MIN_SEEDS_FOR_ENDING and next(iter(ends)) in "?.!":
+            if ends == {"?"} and count >= MIN_SEEDS_FOR_ENDING:
                 self.endings[field] = next(iter(ends))
         self.copies = PromptCopies(task.prompt_texts(), seed_texts)
         self.allowed_wrapping = {kind for kind in _WRAPPING for text in seed_texts if _WRAPPING[kind].search(text)}
@@ -216,7 +216,7 @@ class StructureCheck(Check):
             ending = self.endings.get(field)
             if settings.get("endings", True) and ending and text.strip() and not text.rstrip().endswith(ending):
                 return Verdict.reject(
-                    f"{field}: ends with {text.rstrip()[-1]!r}; every seed's {field} ends with {ending!r}",
+                    f"{field}: not a question (ends with {text.rstrip()[-1]!r}); every seed's {field} ends with {ending!r}",
                     field=field,
                     check="endings",
                 )
@@ -228,8 +228,8 @@ class Structure(Validator):
     order = 15
     summary = (
         "Reject texts with more lines than any seed, a label or tool name no seed writes, copied "
-        "description or prompt instructions, a teacher preamble / list marker left in, or an ending "
-        "unlike every seed's."
+        "description or prompt instructions, a teacher preamble / list marker left in, or a statement "
+        "where every seed is a question."
     )
     config_schema = {
         "type": "object",
@@ -241,7 +241,7 @@ class Structure(Validator):
             "endings": {
                 "type": "boolean",
                 "default": True,
-                "description": "a text not ending with the punctuation mark every seed's ends with ('?')",
+                "description": "a text not ending with '?' where every seed's does",
             },
             "copy_words": {
                 "type": "integer",
