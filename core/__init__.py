@@ -9,7 +9,12 @@ modules inside may move, these names stay. The hook specifications themselves ar
 __version__ = "0.1.0"
 
 from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate_model
-from germinate.evaluate.metrics import (
+from germinate.hookspecs import hookimpl
+from germinate.problems import GerminateError, Problem
+from germinate.project.errors import check_schema, describe_schema_error, field_name, forbid_extra_keys, schema_problems
+from germinate.tasks.base import TaskType
+from germinate.tasks.grounding import DERIVED, PLACEHOLDERS, Grounded, Grounding, string_values
+from germinate.tasks.metrics import (
     canonical,
     exact_match,
     flatten_fields,
@@ -18,12 +23,9 @@ from germinate.evaluate.metrics import (
     prf,
     token_f1,
 )
-from germinate.hookspecs import hookimpl
-from germinate.problems import GerminateError, Problem
-from germinate.project.errors import check_schema, describe_schema_error, field_name, forbid_extra_keys, schema_problems
-from germinate.tasks.base import TaskType
+from germinate.tasks.overlap import answer_f1, normalise, occurs, token_recall
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
-from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others
+from germinate.tasks.prompting import bullet_list, chat, split_pick, targets_and_others, teacher_messages, teacher_shots
 from germinate.tasks.property import Property
 from germinate.tasks.score import JUDGE_METRIC, Metric, Score
 from germinate.teachers.base import (
@@ -64,6 +66,18 @@ __all__ = [
     "flatten_fields",
     "canonical",
     "prf",
+    "teacher_messages",
+    "teacher_shots",
+    # grounding and text overlap
+    "Grounding",
+    "Grounded",
+    "string_values",
+    "DERIVED",
+    "PLACEHOLDERS",
+    "normalise",
+    "occurs",
+    "token_recall",
+    "answer_f1",
     # validators
     "Validator",
     "Check",

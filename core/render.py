@@ -29,6 +29,23 @@ def validation_table(summary: dict[str, Any], title: str = "validation") -> Tabl
     return table
 
 
+def validator_calls_line(calls: Any) -> str | None:
+    """What validators asked the teacher during a replay (germinate.validate.engines.ValidatorCalls):
+    answers from the cache, and those that were not cached and became real calls. None: nothing asked."""
+    if not (calls.sent or calls.cached or calls.failed):
+        return None
+    line = f"validators asked the teacher {calls.sent + calls.cached + calls.failed} times: {calls.cached} answered from the cache"
+    if calls.sent:
+        cost = "cost unknown" if calls.cost is None else f"${calls.cost:.4f}"
+        line += (
+            f", {calls.sent} not in the cache and sent as real calls "
+            f"({calls.input_tokens:,} + {calls.output_tokens:,} tokens, {cost})"
+        )
+    if calls.failed:
+        line += f", {calls.failed} failed (those candidates are rejected; rerun to retry them)"
+    return line
+
+
 def coverage_table(coverage: dict[str, Any]) -> Table:
     from rich.table import Table
 

@@ -1,6 +1,7 @@
 """A deterministic teacher behind a real loopback OpenAI-compatible server, for generation tests:
-it answers labelling prompts with a label and generation prompts with a varied example built
-from a hash of the prompt, some of them broken on purpose."""
+it answers labelling prompts with a label, generation prompts with a varied example built from a
+hash of the prompt, some of them broken on purpose, and questions about its own examples with
+the label it wrote them for."""
 
 import hashlib
 import json
@@ -53,5 +54,25 @@ def answer(prompt: str) -> str:
     return text if label else json.dumps({"input": text})
 
 
+class FakeTeacher:
+    """Writes examples with :func:`answer` and remembers which label each text was written for, so
+    that asked about that text as the task (a k-shot prompt: the agreement validator, evaluation)
+    it gives that label, like a teacher consistent with itself; about any other text it is unsure."""
+
+    def __init__(self) -> None:
+        self.written: dict[str, str] = {}
+
+    def reply(self, body: dict) -> str:
+        prompt = last_user_text(body)
+        if len(body.get("messages", [])) > 2:
+            return self.written.get(prompt, "unsure")
+        text = answer(prompt)
+        label = re.search(r'correct label is "([^"]+)"', prompt)
+        if label:
+            self.written[text] = label.group(1)
+        return text
+
+
 def fake_teacher(delay: float = 0.02) -> LoopbackServer:
-    return LoopbackServer(lambda call: Action("ok", text=answer(last_user_text(call.body)), delay=delay))
+    teacher = FakeTeacher()
+    return LoopbackServer(lambda call: Action("ok", text=teacher.reply(call.body), delay=delay))

@@ -7,9 +7,9 @@ import pytest
 from germinate_tool_calling.call_syntax import parse_python_call
 
 from germinate.evaluate.judge import obviously_equal
-from germinate.evaluate.metrics import cohen_kappa, exact_match, normalize_answer, token_f1
 from germinate.evaluate.perturb import perturb
 from germinate.plugins import get_plugins
+from germinate.tasks.metrics import cohen_kappa, exact_match, normalize_answer, token_f1
 
 pytestmark = pytest.mark.fast
 

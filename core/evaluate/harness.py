@@ -37,6 +37,7 @@ from germinate.problems import GerminateError
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
 from germinate.settings import EvalSettings, StudentSettings
+from germinate.tasks.prompting import teacher_messages
 from germinate.tasks.score import JUDGE_METRIC, Score
 from germinate.teachers.base import ChatRequest
 
@@ -92,19 +93,6 @@ def test_records(project: Project, settings: EvalSettings) -> list[dict]:
         picked = sorted(random.Random(settings.seed).sample(range(len(records)), settings.max_examples))
         records = [records[i] for i in picked]
     return records
-
-
-def teacher_messages(project: Project, shots: list[dict], record: dict) -> list[dict[str, str]]:
-    task = project.task_type
-    extra = task.reference_material(project.config)
-    system = project.config["description"] + (f"\n\n{extra}" if extra else "")
-    messages = [{"role": "system", "content": system}]
-    for shot in shots:
-        messages += [
-            {"role": "user", "content": task.prompt_text(shot)},
-            {"role": "assistant", "content": task.target_text(shot)},
-        ]
-    return messages + [{"role": "user", "content": task.prompt_text(record)}]
 
 
 def student_messages(project: Project, record: dict) -> list[dict[str, str]]:

@@ -25,9 +25,9 @@ from typing import Any
 
 import attrs
 
-from germinate.evaluate.metrics import cohen_kappa
 from germinate.evaluate.perturb import perturb
 from germinate.problems import GerminateError, Problem
+from germinate.tasks.metrics import cohen_kappa
 from germinate.tasks.score import Score
 from germinate.teachers.base import ChatRequest
 

@@ -39,6 +39,7 @@ from germinate.tasks.parsing import ParseError
 from germinate.teachers.base import ChatRequest
 from germinate.teachers.engine import Engine
 from germinate.validate.cascade import build_cascade
+from germinate.validate.engines import Engines
 from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 
 
@@ -312,11 +313,12 @@ def run_generation(
     )
 
     seeds = [r.data for r in project.seeds]
-    cascade = build_cascade(project.task_type, project.config, seeds)
+    # validators that ask the teacher share this engine: its cache, cost meter and --max-cost
+    engines = Engines(project, engine, use_cache=engine.settings.use_cache, max_cost=engine.settings.max_cost)
+    cascade = build_cascade(project.task_type, project.config, seeds, engines=engines)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
     existing = run.rows(run.candidates)
-    for candidate in existing:  # resume: replay, no teacher calls
-        ledger.judge(cascade, candidate)
+    ledger.judge_all(cascade, existing)  # resume: replay (teacher answers validators asked come from the cache)
     write_jsonl(run.accepted, ledger.accepted)
     write_jsonl(run.rejected, ledger.rejected)
     tally = ledger.tally
@@ -334,6 +336,7 @@ def run_generation(
             stopped = "stopped: --max-cost reached; everything accepted so far is kept, rerun to continue"
             break
         batch = Ledger(tally)
+        cascade.prefetch([c["record"] for c in rows if c.get("record") is not None])
         new_candidates = []
         for candidate in rows:
             if tally.accepted >= settings.n:
@@ -346,6 +349,7 @@ def run_generation(
         next_index = new_candidates[-1]["index"] + 1
         if on_accept:
             on_accept(tally.accepted, next_index)
+    engines.close()  # the engines made for another model a validator names; the caller closes `engine`
     write_json(
         run.validation_summary,
         {"order": cascade.names, "settings": {s.name: s.settings for s in cascade.steps}, **tally.as_dict()},

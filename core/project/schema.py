@@ -35,7 +35,8 @@ CORE_SCHEMA: dict[str, Any] = {
         "validation": {
             "type": "object",
             "properties": {"order": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}},
-            "additionalProperties": {"anyOf": [{"type": "object"}, {"const": False}]},
+            # settings (an object) or true turn a validator on, false turns it off
+            "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "boolean"}]},
         },
         "evaluation": section_schema(EvalSettings),
         "gate": section_schema(GateSettings),

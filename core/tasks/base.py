@@ -52,6 +52,12 @@ class TaskType:
         value = record.get("input")
         return {"input": value} if isinstance(value, str) else {}
 
+    def grounding(self, record: dict, config: dict) -> Any:
+        """A germinate.tasks.grounding.Grounding: the record's own source text and the values in it
+        that must come from that text (an extraction's strings, an open-book answer), for the
+        grounding validator; None (the default) when nothing in the record is grounded."""
+        return None
+
     def schema_rules(self, config: dict, strict: bool = True) -> list[dict[str, Any]]:
         """JSON Schemas every generated record must satisfy under this project's config. With
         ``strict``, structured outputs may not carry keys their schema does not list."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 SYSTEM = (
     "You write realistic, varied training examples for a machine-learning task. "
@@ -36,3 +36,36 @@ def split_pick(seeds: list[dict], is_target: Callable[[dict], bool], k: int, rng
 
 def targets_and_others(shown: list[dict], is_target: Callable[[dict], bool]) -> tuple[list[Any], list[Any]]:
     return [s for s in shown if is_target(s)], [s for s in shown if not is_target(s)]
+
+
+class HasTask(Protocol):
+    """A project, or a validator's TaskContext: what the teacher's k-shot prompt is built from."""
+
+    @property
+    def task_type(self) -> Any: ...
+
+    @property
+    def config(self) -> dict[str, Any]: ...
+
+
+def teacher_shots(seeds: list[dict], k: int, seed: int) -> list[dict]:
+    """The ``k`` seeds a prompted teacher sees as examples, a fixed draw per ``seed`` (evaluation's
+    ``k_shot`` and ``seed``)."""
+    return random.Random(seed).sample(seeds, min(k, len(seeds)))
+
+
+def teacher_messages(project: HasTask, shots: list[dict], record: dict) -> list[dict[str, str]]:
+    """The prompt a teacher answers ``record`` with when it acts as the task's model: the
+    description (plus the task type's reference material, such as a tool catalog) as system
+    message, the shots as earlier turns, then the record's user turn. Evaluation scores the
+    teacher with it; the agreement validator asks it about candidates."""
+    task = project.task_type
+    extra = task.reference_material(project.config)
+    system = project.config["description"] + (f"\n\n{extra}" if extra else "")
+    messages = [{"role": "system", "content": system}]
+    for shot in shots:
+        messages += [
+            {"role": "user", "content": task.prompt_text(shot)},
+            {"role": "assistant", "content": task.target_text(shot)},
+        ]
+    return messages + [{"role": "user", "content": task.prompt_text(record)}]

@@ -5,6 +5,7 @@ import json
 
 from germinate import (
     JUDGE_METRIC,
+    Grounding,
     Metric,
     ParseError,
     Score,
@@ -18,6 +19,7 @@ from germinate import (
     hookimpl,
     plain_text,
     schema_problems,
+    string_values,
 )
 from germinate_extraction.metrics import compare, micro
 
@@ -132,6 +134,12 @@ class Extraction(TaskType):
     def check_record(self, record, config):
         for path, message in schema_problems(config.get("output_schema") or {}, record["output"]):
             yield field_name(("output",) + path), message
+
+    def grounding(self, record, config):
+        """Every string the output extracts must occur in the input, save fields the output schema
+        marks ``"x-derived": true`` and enums."""
+        values = string_values(record.get("output"), config.get("output_schema"), "output", "output")
+        return Grounding(record["input"], "input", tuple(values))
 
     def schema_rules(self, config, strict=True):
         output = config.get("output_schema") or {}

@@ -1,7 +1,20 @@
 """Question answering, open-book (the context is part of the input) and closed-book (the student
 answers from memory; the context only grounds the generated training data)."""
 
-from germinate import JUDGE_METRIC, Metric, ParseError, Score, TaskType, bullet_list, chat, extract_json, hookimpl
+from germinate import (
+    JUDGE_METRIC,
+    Grounded,
+    Grounding,
+    Metric,
+    ParseError,
+    Score,
+    TaskType,
+    bullet_list,
+    chat,
+    extract_json,
+    hookimpl,
+    normalise,
+)
 from germinate_qa.metrics import answer_metrics
 
 GENERATE = """Task description:
@@ -64,6 +77,17 @@ class OpenBookQA(TaskType):
 
     def _record(self, context, question, answer):
         return {"context": context, "question": question, "answer": answer}
+
+    def grounding(self, record, config):
+        """The answer must be supported by the context it was written from; closed-book records keep
+        that context too. An empty answer ("no answer in the context") and a yes/no answer claim
+        nothing about the context's wording."""
+        context, answer = record.get("context"), record.get("answer")
+        if not isinstance(context, str) or not context.strip() or not isinstance(answer, str):
+            return None
+        if normalise(answer) in ("", "yes", "no"):
+            return None
+        return Grounding(context, "context", (Grounded("answer", "answer", answer, abstractive=True),))
 
     def display(self, record):
         return f"Q: {record['question']} A: {record['answer']}"
