@@ -58,7 +58,6 @@ EMBEDDED = {
     ]
 }
 
-DEFAULT_STUDENT = "smollm2-135m"
 DEFAULT_LOCAL_TEACHER = "qwen2.5-coder-0.5b"
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -196,12 +195,6 @@ def get_plugins() -> Plugins:
     return _plugins
 
 
-def reset_plugins() -> None:
-    """Forget the loaded plugins (tests change the environment and reload)."""
-    global _plugins
-    _plugins = None
-
-
 def lookup(kind: str, name: str, plugins: Plugins | None = None) -> Any:
     """The registered object of ``kind`` called ``name``, or a GerminateError listing the choices."""
     plugins = plugins or get_plugins()
@@ -211,6 +204,3 @@ def lookup(kind: str, name: str, plugins: Plugins | None = None) -> Any:
         known = ", ".join(sorted(table)) or "none"
         raise GerminateError(f"unknown {label} {name!r} (installed: {known})")
     return table[name]
-
-
-RegisterCallback = Callable[[Any], None]

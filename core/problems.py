@@ -6,6 +6,8 @@ Every message a user sees about bad input is rendered by :class:`Problem` as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 
@@ -26,8 +28,7 @@ class Problem:
 class GerminateError(Exception):
     """Bad input or a broken environment, reported to the user without a traceback (exit code 2)."""
 
-    def __init__(self, problems: list[Problem] | Problem | str):
-        if isinstance(problems, (Problem, str)):
-            problems = [problems]
-        self.problems = list(problems)
+    def __init__(self, problems: Sequence[Problem | str] | Problem | str):
+        #: each a Problem, or a message that already says where (``"runs/x: not trained"``)
+        self.problems: list[Problem | str] = [problems] if isinstance(problems, (Problem, str)) else list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))

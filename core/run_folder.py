@@ -155,6 +155,12 @@ class RunFolder:
         """Scored predictions per evaluated model (``<model>.jsonl``)."""
         return self.eval / "predictions"
 
+    def raw_predictions_of(self, model: str) -> Path:
+        return self.raw_predictions / f"{model}.json"
+
+    def predictions_of(self, model: str) -> Path:
+        return self.predictions / f"{model}.jsonl"
+
     @property
     def pipeline_log(self) -> Path:
         return self.path / "pipeline.json"
@@ -162,10 +168,6 @@ class RunFolder:
     @property
     def predict_output(self) -> Path:
         return self.path / "predictions.jsonl"
-
-    def report(self, kind: str) -> Path:
-        """``report.md``, ``report.json`` or ``report.png``."""
-        return report_path(self.path, kind)
 
     # -- reading ---------------------------------------------------------------------------------
 

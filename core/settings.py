@@ -179,6 +179,20 @@ class EvalSettings(Settings):
         help="the judge model (teacher settings: backend, model...; default: the teacher) and optionally its prompt",
     )
 
+    judge_calibration: int = setting(
+        20,
+        schema={"type": "integer", "minimum": 0},
+        help="test items whose own, swapped and perturbed answers calibrate the judge (0: no calibration)",
+    )
+    judge_retest: int = setting(
+        30, schema={"type": "integer", "minimum": 0}, help="calibration items asked twice, for test-retest agreement"
+    )
+    judge_min_kappa: float = setting(
+        0.6,
+        schema={"type": "number", "minimum": -1, "maximum": 1},
+        help="below this Cohen's kappa against the calibration labels the judge's column is flagged",
+    )
+
     @property
     def judge_backend(self) -> dict[str, Any] | None:
         """The judge's backend settings when ``judge`` names one; None: the teacher judges."""
@@ -186,7 +200,37 @@ class EvalSettings(Settings):
         return chosen or None
 
 
-SECTIONS: tuple[type[Settings], ...] = (StudentSettings, GenerationSettings, TrainSettings, EvalSettings)
+@attrs.define
+class GateSettings(Settings):
+    """The teacher gate: the teacher k-shot on the seeds (leave-one-out) or a slice of the test
+    split, before any generation; PROCEED at ``proceed`` or better, RETHINK below ``rethink``,
+    ITERATE between."""
+
+    section: ClassVar[str] = "gate"
+
+    enabled: bool = setting(True, schema={"type": "boolean"}, help="run the gate first in `germinate run`")
+    source: str = setting(
+        "seeds",
+        schema={"enum": ["seeds", "test"]},
+        help="seeds: each seed answered with k other seeds as examples; test: a slice of the test split",
+    )
+    max_examples: int = setting(20, schema=_POSITIVE_INT, help="items the teacher answers at most")
+    k_shot: int | None = setting(
+        None, schema={"type": "integer", "minimum": 0}, help="examples in the prompt (default: evaluation.k_shot)"
+    )
+    proceed: float | None = setting(
+        None, schema=_PROBABILITY, help="PROCEED at this headline score or above (default: the task type's, 0.8)"
+    )
+    rethink: float = setting(0.6, schema=_PROBABILITY, help="RETHINK below this headline score")
+
+
+SECTIONS: tuple[type[Settings], ...] = (
+    StudentSettings,
+    GenerationSettings,
+    TrainSettings,
+    EvalSettings,
+    GateSettings,
+)
 
 
 def section_schema(cls: type[Settings]) -> dict[str, Any]:
@@ -202,7 +246,8 @@ def section_schema(cls: type[Settings]) -> dict[str, Any]:
 QUICK: dict[str, dict[str, Any]] = {
     "generation": {"n": 40, "batch_size": 8},
     "training": {"epochs": 4, "learning_rate": 5e-4, "batch_size": 4, "max_length": 512},
-    "evaluation": {"max_examples": 40, "repeats": 2, "max_new_tokens": 128},
+    "evaluation": {"max_examples": 40, "repeats": 2, "max_new_tokens": 128, "judge_calibration": 10},
+    "gate": {"max_examples": 10},
 }
 
 #: between quick and the paper's scale: a classification project end to end in about 45 minutes on a
@@ -224,6 +269,7 @@ class RunSettings:
     generation: GenerationSettings
     training: TrainSettings
     evaluation: EvalSettings
+    gate: GateSettings = attrs.field(factory=GateSettings)
 
 
 def resolve(

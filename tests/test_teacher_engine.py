@@ -2,7 +2,6 @@
 on purpose: every request ends answered or counted as failed, by kind; the cache never pays twice
 and never stores a failure; cost and --max-cost; bounded concurrency and rate limits."""
 
-import itertools
 import re
 
 import pytest
@@ -172,11 +171,13 @@ def test_concurrency_is_bounded(tmp_path):
 
 def test_requests_per_minute_limit_spaces_requests(tmp_path):
     with LoopbackServer() as server:
-        _, engine = _engine(tmp_path, server, rpm=600, concurrency=8)  # one every 0.1 s
-        run_sync(engine, requests(8))
+        _, engine = _engine(tmp_path, server, rpm=120, concurrency=8)  # one every 0.5 s
+        run_sync(engine, requests(5))
     times = sorted(c.at for c in server.calls)
-    gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 0.09
+    # 5 requests at 2 a second span at least 2 s (unlimited, they arrive within tens of ms); the
+    # margin absorbs the client's own delays on a loaded machine, which shift arrivals, not sends
+    assert times[-1] - times[0] >= 2.0 * 0.8
+    assert all(len([t for t in times if start <= t < start + 1.0]) <= 3 for start in times)
 
 
 def test_api_key_comes_from_the_named_variable_and_is_never_stored(tmp_path, monkeypatch):

@@ -127,6 +127,9 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
     help="Override a validator setting for this replay (repeatable).",
 )
 @click.option("--disable", multiple=True, metavar="VALIDATOR", help="Leave a validator out (repeatable).")
+@click.option(
+    "--enable", multiple=True, metavar="VALIDATOR", help="Run a validator that is off by default (repeatable)."
+)
 @click.option("--apply", is_flag=True, help="Write the new accepted/rejected files (default: only show the change).")
 def validate_command(
     project: Path,
@@ -134,13 +137,15 @@ def validate_command(
     candidates: Path | None,
     settings: tuple[str, ...],
     disable: tuple[str, ...],
+    enable: tuple[str, ...],
     apply: bool,
 ) -> None:
-    """Run the validation cascade over a run's candidates (no teacher calls) and show what changes."""
+    """Run the validation cascade over a run's candidates and show what changes. Validators that
+    ask the teacher (agreement) are answered from the cache; what is not cached is a real call."""
     from rich.progress import Progress
 
     from germinate.project.load import load_project
-    from germinate.render import validation_table
+    from germinate.render import validation_table, validator_calls_line
     from germinate.run_folder import RunFolder
     from germinate.validate.replay import (
         compare,
@@ -154,7 +159,7 @@ def validate_command(
     loaded = load_project(project)
     run = RunFolder.of(project, run_name)
     rows = load_candidates(run, candidates)
-    overrides = parse_overrides(settings, disable)
+    overrides = parse_overrides(settings, disable, enable)
     with Progress(transient=True) as progress:
         bar = progress.add_task("validating", total=len(rows))
         outcome = run_cascade(loaded, rows, overrides, progress=lambda: progress.advance(bar))
@@ -164,6 +169,9 @@ def validate_command(
             outcome.tally.as_dict(), title=f"validation of {len(rows)} candidates ({' -> '.join(outcome.order)})"
         )
     )
+    calls = validator_calls_line(outcome.teacher_calls)
+    if calls:
+        out.print(calls, soft_wrap=True, markup=False, highlight=False)
     before = previous_decisions(run)
     if before:
         change = compare(before, outcome.decisions)

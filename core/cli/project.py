@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ def check_command(project: Path) -> None:
     from germinate.project.load import check_project
 
     loaded, problems = check_project(project)
-    if problems:
+    if problems or loaded is None:
         raise GerminateError(problems)
     click.echo(
         f"{project}: ok ({loaded.task_type.name}, {len(loaded.seeds)} seeds, "
@@ -84,7 +85,7 @@ def init_command(
                 if sub.get("type") == "array" and sub.get("items", {}).get("type") == "string"
                 else " (JSON, or a path to a JSON file)"
             )
-            extra[key] = click.prompt(f"{key}{hint}", value_proc=lambda t, s=sub: _parse_answer(t, s))
+            extra[key] = click.prompt(f"{key}{hint}", value_proc=functools.partial(_parse_answer, schema=sub))
         written = scaffold(
             directory, task_type, description, extra, seeds=read_records(seeds) if seeds else None, force=force
         )

@@ -81,14 +81,14 @@ def ask_command(
                         "sample": result.request.sample,
                         "ok": result.ok,
                         "cached": result.cached,
-                        "text": result.completion.text if result.ok else None,
+                        "text": result.text,
                         "error": result.error,
                         "message": result.message if not result.ok else None,
                     }
                 )
             )
-        elif result.ok:
-            click.echo(result.completion.text)
+        elif result.text is not None:
+            click.echo(result.text)
         else:
             click.echo(f"[failed: {result.error}] {result.message}", err=True)
     console().print(engine.meter.table())

@@ -39,6 +39,7 @@ from germinate.tasks.prompting import list_stop, property_legend
 from germinate.teachers.base import ChatRequest
 from germinate.teachers.engine import Engine
 from germinate.validate.cascade import build_cascade
+from germinate.validate.engines import Engines
 from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 
 
@@ -142,8 +143,8 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
         elif name == "topic":
             examples = "\n".join(_seed_text(task_type, s) for s in seeds[:8])
             result = engine.run_blocking([topics_request(config["description"], examples)])[0]
-            record["topics_raw"] = result.completion.text if result.ok else None
-            topics = parse_topics(result.completion.text) if result.ok else []
+            record["topics_raw"] = result.text
+            topics = parse_topics(result.text) if result.text is not None else []
             if len(topics) >= 2:
                 properties.append(topic_property(topics))
                 teacher_props.append(properties[-1])
@@ -168,7 +169,7 @@ def build_posterior(project: Project, engine: Engine, settings: GenerationSettin
             for i, s in enumerate(seeds)
         ]
         for i, result in enumerate(engine.run_blocking(requests)):
-            parsed = parse_labels(result.completion.text, teacher_props) if result.ok else {}
+            parsed = parse_labels(result.text, teacher_props) if result.text is not None else {}
             for prop in teacher_props:
                 labels[i][prop.name] = parsed.get(prop.name)
                 sources[i][prop.name] = "teacher" if parsed.get(prop.name) else "unusable"
@@ -302,14 +303,12 @@ def _single_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[d
         for e, result in zip(alive, results):
             if result.error == "budget":
                 return None
-            if not result.ok:
+            if result.text is None:
                 failed[e.index] = f"{TEACHER}: {result.error}: {result.message}"
                 continue
-            raws[e.index].append(result.completion.text)
+            raws[e.index].append(result.text)
             try:
-                previous[e.index].append(
-                    task_type.parse_phase(ctx, e, phase, result.completion.text, previous[e.index])
-                )
+                previous[e.index].append(task_type.parse_phase(ctx, e, phase, result.text, previous[e.index]))
             except ParseError as exc:
                 failed[e.index] = f"{PARSE}: {exc}"
     return [_row(ctx, engine, e, previous, raws, failed, hashes) for e in examples]
@@ -448,11 +447,12 @@ def run_generation(
     ctx = GenContext(project, settings, posterior, context_chunks(project, settings.chunk_chars), overrides)
 
     seeds = [r.data for r in project.seeds]
-    cascade = build_cascade(project.task_type, project.config, seeds)
+    # validators that ask the teacher share this engine: its cache, cost meter and --max-cost
+    engines = Engines(project, engine, use_cache=engine.settings.use_cache, max_cost=engine.settings.max_cost)
+    cascade = build_cascade(project.task_type, project.config, seeds, engines=engines)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
     existing = run.rows(run.candidates)
-    for candidate in existing:  # resume: replay, no teacher calls
-        ledger.judge(cascade, candidate)
+    ledger.judge_all(cascade, existing)  # resume: replay (teacher answers validators asked come from the cache)
     write_jsonl(run.accepted, ledger.accepted)
     write_jsonl(run.rejected, ledger.rejected)
     tally = ledger.tally
@@ -470,6 +470,7 @@ def run_generation(
             stopped = "stopped: --max-cost reached; everything accepted so far is kept, rerun to continue"
             break
         batch = Ledger(tally)
+        cascade.prefetch([c["record"] for c in rows if c.get("record") is not None])
         new_candidates = []
         for candidate in rows:
             if tally.accepted >= settings.n:
@@ -482,6 +483,7 @@ def run_generation(
         next_index = new_candidates[-1]["index"] + 1
         if on_accept:
             on_accept(tally.accepted, next_index)
+    engines.close()  # the engines made for another model a validator names; the caller closes `engine`
     write_json(
         run.validation_summary,
         {"order": cascade.names, "settings": {s.name: s.settings for s in cascade.steps}, **tally.as_dict()},

@@ -36,27 +36,30 @@ def describe_schema_error(error: ValidationError) -> tuple[tuple[Any, ...], str]
     """The path of the offending value and a one-line message."""
     path = tuple(error.absolute_path)
     kind = error.validator
+    value: Any = error.validator_value
+    schema: Any = error.schema
     if kind == "required":
-        missing = [p for p in error.validator_value if isinstance(error.instance, dict) and p not in error.instance]
+        missing = [p for p in value if isinstance(error.instance, dict) and p not in error.instance]
         return path + (missing[0] if missing else "?",), "required field is missing"
     if kind == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
         hint = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
         return path + (extra[0] if extra else "?",), f"unexpected field{hint}"
     if kind == "type":
-        want = error.validator_value
+        want = value
         want = " or ".join(want) if isinstance(want, list) else want
         got = _TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
         return path, f"expected {want}, got {got} {_short(error.instance)}"
     if kind == "enum":
-        return path, f"{_short(error.instance)} is not one of {', '.join(map(str, error.validator_value))}"
-    if kind == "minLength" and error.validator_value == 1:
+        return path, f"{_short(error.instance)} is not one of {', '.join(map(str, value))}"
+    if kind == "minLength" and value == 1:
         return path, "must not be empty"
     if kind == "minItems":
-        return path, f"needs at least {error.validator_value} item{'s' if error.validator_value != 1 else ''}"
+        return path, f"needs at least {value} item{'s' if value != 1 else ''}"
     if kind == "uniqueItems" and isinstance(error.instance, list):
-        seen, twice = [], []
+        seen: list[Any] = []
+        twice: list[Any] = []
         for item in error.instance:
             (twice if item in seen and item not in twice else seen).append(item)
         return path, f"{', '.join(map(_short, twice))} listed more than once"

@@ -6,6 +6,7 @@ first one, so a user fixes everything in one pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,20 +80,18 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
 
     validation = config.get("validation")
     if isinstance(validation, dict):
-        known = plugins.validators
+        validators = plugins.validators
+        installed = ", ".join(sorted(validators)) or "none"
         for index, vname in enumerate(validation.get("order") or []):
-            if isinstance(vname, str) and vname not in known:
-                add(
-                    ("validation", "order", index),
-                    f"unknown validator {vname!r} (installed: {', '.join(sorted(known)) or 'none'})",
-                )
+            if isinstance(vname, str) and vname not in validators:
+                add(("validation", "order", index), f"unknown validator {vname!r} (installed: {installed})")
         for key, settings in validation.items():
             if key == "order":
                 continue
-            if key not in known:
-                add(("validation", key), f"unknown validator (installed: {', '.join(sorted(known)) or 'none'})")
+            if key not in validators:
+                add(("validation", key), f"unknown validator (installed: {installed})")
             elif isinstance(settings, dict):
-                for path, message in schema_problems(known[key].config_schema, settings):
+                for path, message in schema_problems(validators[key].config_schema, settings):
                     add(("validation", key) + path, message)
     return task_type, problems
 
@@ -167,7 +166,7 @@ def _context_files(root: Path, problems: list[Problem]) -> list[Path]:
     return files
 
 
-def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project | None, list[Problem]]:
+def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project | None, Sequence[Problem | str]]:
     """Load and check everything; the project is None when problems make it unusable."""
     plugins = plugins or get_plugins()
     root = Path(root)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from germinate.tasks.score import JUDGE_METRIC, Metric, Score
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -27,8 +29,6 @@ class TaskType:
     config_schema: dict[str, Any] = {"properties": {}, "required": []}
     #: record fields whose text identifies a record, for duplicate detection
     key_fields: tuple[str, ...] = ("input",)
-    #: what ``score`` measures, for reports
-    metric: str = "LLM-judge accuracy"
 
     def check_record(self, record: dict, config: dict) -> Iterable[tuple[str, str]]:
         """Yield ``(field, message)`` for what the schema cannot say (a label outside the set...)."""
@@ -51,6 +51,12 @@ class TaskType:
         """The free-text fields of a record that text validators (length, format, novelty) measure."""
         value = record.get("input")
         return {"input": value} if isinstance(value, str) else {}
+
+    def grounding(self, record: dict, config: dict) -> Any:
+        """A germinate.tasks.grounding.Grounding: the record's own source text and the values in it
+        that must come from that text (an extraction's strings, an open-book answer), for the
+        grounding validator; None (the default) when nothing in the record is grounded."""
+        return None
 
     def schema_rules(self, config: dict, strict: bool = True) -> list[dict[str, Any]]:
         """JSON Schemas every generated record must satisfy under this project's config. With
@@ -162,12 +168,37 @@ class TaskType:
 
     # -- evaluation --------------------------------------------------------------------------------
 
-    def score(self, prediction: str, record: dict, config: dict) -> Any:
-        """A germinate.tasks.score.Score for one prediction against its reference record. The default
-        (free-text answers) asks for a judge: ``Score(None)``."""
-        from germinate.tasks.score import Score
+    #: the metrics ``score`` fills in (:class:`Metric`), in report order; JUDGE_METRIC among them
+    #: asks the harness for the LLM judge's verdict on every prediction ``score`` leaves open
+    metrics: tuple[Metric, ...] = (JUDGE_METRIC,)
+    #: the metric that sums a model up: the report's main table, its chart and the teacher gate
+    headline: str = "judge"
+    #: the teacher gate's PROCEED threshold on the headline unless task.yaml's ``gate.proceed`` says
+    gate_proceed: float = 0.8
 
+    def score(self, prediction: str, record: dict, config: dict) -> Score:
+        """A :class:`Score` for one prediction against its reference record: a value for every
+        declared metric. The default (free-text answers, no metric of its own) asks for a judge:
+        ``Score(None)``."""
         return Score(None, prediction.strip())
+
+    def aggregate(self, scores: list[Score], records: list[dict], config: dict) -> dict[str, float]:
+        """Each declared metric over a whole test set, from the per-prediction scores (the
+        default: the mean). Override for corpus-level metrics (macro-F1, micro-averaged F1). The
+        judge's column is the harness's to fill."""
+        names = [m.name for m in self.metrics if m.name != JUDGE_METRIC.name]
+        return {n: sum(s.metrics.get(n, 0.0) for s in scores) / len(scores) if scores else 0.0 for n in names}
+
+    def breakdown(self, scores: list[Score], records: list[dict], config: dict) -> dict[str, Any]:
+        """Extra material about one model's predictions for report.json (a confusion matrix...)."""
+        return {}
+
+    def describe_metrics(self) -> list[dict[str, Any]]:
+        """The declared metrics as report.json lists them, the headline marked."""
+        return [
+            {"name": m.name, "title": m.title, "help": m.help, "headline": m.name == self.headline}
+            for m in self.metrics
+        ]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -177,4 +208,6 @@ class TaskType:
             "config_schema": self.config_schema,
             "prompts": self.templates,
             "single_prompts": self.single_templates or self.templates,
+            "metrics": self.describe_metrics(),
+            "headline": self.headline,
         }

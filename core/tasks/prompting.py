@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 SYSTEM = (
     "You write realistic, varied training examples for a machine-learning task. "
@@ -65,3 +65,36 @@ def list_stop(count: int) -> list[str]:
     """Stop sequences that end a numbered-list reply after ``count`` items instead of letting
     the model go on writing more."""
     return [f"\n{count + 1}.", f"\n{count + 1})"]
+
+
+class HasTask(Protocol):
+    """A project, or a validator's TaskContext: what the teacher's k-shot prompt is built from."""
+
+    @property
+    def task_type(self) -> Any: ...
+
+    @property
+    def config(self) -> dict[str, Any]: ...
+
+
+def teacher_shots(seeds: list[dict], k: int, seed: int) -> list[dict]:
+    """The ``k`` seeds a prompted teacher sees as examples, a fixed draw per ``seed`` (evaluation's
+    ``k_shot`` and ``seed``)."""
+    return random.Random(seed).sample(seeds, min(k, len(seeds)))
+
+
+def teacher_messages(project: HasTask, shots: list[dict], record: dict) -> list[dict[str, str]]:
+    """The prompt a teacher answers ``record`` with when it acts as the task's model: the
+    description (plus the task type's reference material, such as a tool catalog) as system
+    message, the shots as earlier turns, then the record's user turn. Evaluation scores the
+    teacher with it; the agreement validator asks it about candidates."""
+    task = project.task_type
+    extra = task.reference_material(project.config)
+    system = project.config["description"] + (f"\n\n{extra}" if extra else "")
+    messages = [{"role": "system", "content": system}]
+    for shot in shots:
+        messages += [
+            {"role": "user", "content": task.prompt_text(shot)},
+            {"role": "assistant", "content": task.target_text(shot)},
+        ]
+    return messages + [{"role": "user", "content": task.prompt_text(record)}]

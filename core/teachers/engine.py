@@ -57,6 +57,11 @@ class Result:
     def ok(self) -> bool:
         return self.completion is not None
 
+    @property
+    def text(self) -> str | None:
+        """The completion's text, or None when the request failed."""
+        return self.completion.text if self.completion is not None else None
+
 
 @attrs.define
 class EngineStats:
@@ -120,12 +125,14 @@ class _Rate:
         self.lock = asyncio.Lock()
 
     async def take(self, units: float = 1.0) -> None:
+        # Waiting inside the lock (asyncio's is FIFO) keeps at least one interval between sends
+        # even when a loaded machine wakes sleepers late; reserving future slots and sleeping
+        # outside the lock let late sleepers go out together.
         async with self.lock:
-            now = time.monotonic()
-            start = max(now, self.next_free)
-            self.next_free = start + units * self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
+            wait = self.next_free - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.next_free = time.monotonic() + units * self.interval
 
 
 class Engine:

@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 import yaml
 
-from germinate.plugins import get_plugins, reset_plugins
+from germinate.plugins import get_plugins
 
 SAMPLE_SEEDS = [
     {"input": "The package arrived two days early and works perfectly.", "output": "positive"},
@@ -107,7 +107,7 @@ def run_germinate(*args: str, input: str | None = None, env: dict[str, str] | No
 try:
     import pytest
 except ImportError:  # the helpers above work without pytest
-    pytest = None
+    pytest = None  # type: ignore[assignment]
 
 if pytest is not None:
 
@@ -124,13 +124,6 @@ if pytest is not None:
     def register_plugin():
         with contextlib.ExitStack() as stack:
             yield lambda plugin, name=None: stack.enter_context(registered_plugin(plugin, name))
-
-    @pytest.fixture
-    def fresh_plugins(monkeypatch):
-        """Reload plugins from entry points after the test has set GERMINATE_* variables."""
-        reset_plugins()
-        yield lambda: (reset_plugins(), get_plugins())[1]
-        reset_plugins()
 
     @pytest.fixture
     def germinate_cli():

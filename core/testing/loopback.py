@@ -243,7 +243,7 @@ class LoopbackServer:
             writer.close()
             return False
         if action.kind == "status":
-            payload = {
+            payload: dict[str, Any] = {
                 "error": {
                     "message": f"loopback status {action.status}",
                     "type": "loopback_error",

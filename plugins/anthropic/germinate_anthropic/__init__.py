@@ -55,14 +55,20 @@ class AnthropicClient(TeacherClient):
         if sampling:  # recent SDKs no longer name temperature/top_p; the API still takes them
             params["extra_body"] = sampling
         try:
-            response = await self._client.messages.create(model=self.settings["model"], messages=messages, **params)
+            response = await self._client.messages.create(
+                model=self.settings["model"],
+                messages=messages,  # type: ignore[arg-type]  # plain role/content dicts
+                **params,
+            )
         except Exception as exc:
             mapped = sdk_error(anthropic, exc)
             if mapped is None:
                 raise
             raise mapped from None
         try:
-            text = "".join(block.text for block in response.content if getattr(block, "type", "") == "text")
+            text = "".join(
+                getattr(block, "text", "") for block in response.content if getattr(block, "type", "") == "text"
+            )
             usage = response.usage
             # input_tokens counts only what follows the cached prefix; the meter counts the whole prompt
             read = getattr(usage, "cache_read_input_tokens", None) or 0

@@ -7,7 +7,6 @@ that saved (``reused_tokens``)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from typing import Any
@@ -91,6 +90,8 @@ class LlamaCppClient(TeacherClient):
         )
 
     async def complete(self, request: ChatRequest) -> Completion:
+        import asyncio  # not at import time: every command loads this plugin, few call it
+
         return await asyncio.to_thread(self._complete, request)
 
     async def aclose(self) -> None:

@@ -58,7 +58,7 @@ class OpenAIClient(TeacherClient):
             # requests in flight that parsing, not the network, is what limits throughput
             raw = await client.chat.completions.with_raw_response.create(
                 model=self.settings["model"],
-                messages=list(request.messages),
+                messages=list(request.messages),  # type: ignore[arg-type]  # plain role/content dicts
                 extra_body=self.settings.get("extra_body"),
                 **params,
             )

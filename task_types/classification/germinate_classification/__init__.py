@@ -6,6 +6,7 @@ The student learns to emit the class name, so classification is text generation 
 import re
 
 from germinate import (
+    Metric,
     ParseError,
     Property,
     Score,
@@ -18,6 +19,7 @@ from germinate import (
     split_pick,
     targets_and_others,
 )
+from germinate_classification.metrics import confusion, macro_f1
 
 # Listed prompts (the default): what every call shares is the system message, so servers reuse
 # it; the shown seeds and the numbered requests come last.
@@ -59,7 +61,11 @@ Reply with the input text only: no label, no quotes, no explanation."""
 
 class Classification(TaskType):
     name = "classification"
-    metric = "accuracy"
+    metrics = (
+        Metric("accuracy", "accuracy", "share of answers that are the reference label"),
+        Metric("macro_f1", "macro-F1", "F1 per label, averaged over the labels that occur"),
+    )
+    headline = "accuracy"
     summary = "Assign one label from a fixed set to a text; the student emits the label name."
     record_schema = {
         "type": "object",
@@ -169,8 +175,18 @@ class Classification(TaskType):
         answer = lines[0].strip().strip("\"'`.").strip().lower() if lines else ""
         labels = {label.lower(): label for label in config.get("labels") or []}
         if answer not in labels:
-            return Score(False, answer, f"not a label: {answer[:60]!r}")
-        return Score(labels[answer] == record["output"], labels[answer])
+            return Score(False, None, f"not a label: {answer[:60]!r}", {"accuracy": 0.0}, "not_a_label")
+        right = labels[answer] == record["output"]
+        return Score(right, labels[answer], None, {"accuracy": float(right)}, None if right else "wrong_label")
+
+    def aggregate(self, scores, records, config):
+        pairs = [(r["output"], s.parsed) for s, r in zip(scores, records)]
+        accuracy = sum(1 for reference, answer in pairs if reference == answer) / len(pairs) if pairs else 0.0
+        return {"accuracy": accuracy, "macro_f1": macro_f1(pairs)}
+
+    def breakdown(self, scores, records, config):
+        pairs = [(r["output"], s.parsed) for s, r in zip(scores, records)]
+        return {"confusion": confusion(list(config.get("labels") or []), pairs)}
 
     def short_prompt(self, config):
         labels = ", ".join(config.get("labels") or [])

@@ -5,7 +5,11 @@ import json
 import random
 
 from germinate import (
+    JUDGE_METRIC,
+    Grounding,
+    Metric,
     ParseError,
+    Score,
     TaskType,
     bullet_list,
     chat,
@@ -17,7 +21,9 @@ from germinate import (
     numbered_requests,
     plain_text,
     schema_problems,
+    string_values,
 )
+from germinate_extraction.metrics import compare, micro
 
 # Listed prompts (the default). Phase 0 writes a group of new source texts in one call; phase 1
 # extracts each text in its own call, behind a system message (task, schema, two fixed seed
@@ -95,6 +101,17 @@ class Extraction(TaskType):
         "required": ["output_schema"],
     }
 
+    metrics = (
+        Metric(
+            "field_f1", "field F1", "F1 over the output's fields flattened by path (lists as multisets), micro-averaged"
+        ),
+        Metric("field_precision", "field P", "share of predicted fields that are expected, micro-averaged"),
+        Metric("field_recall", "field R", "share of expected fields that are predicted, micro-averaged"),
+        Metric("exact_match", "exact", "whole output object equal (key order and list order aside)"),
+        JUDGE_METRIC,
+    )
+    headline = "field_f1"
+
     phases = 2  # first a new source text, then its structured output
     templates = {
         "text_system": TEXT_SYSTEM,
@@ -161,6 +178,25 @@ class Extraction(TaskType):
         fields = list((config.get("output_schema") or {}).get("properties") or {})
         return "Extract a JSON object" + (f" with the fields: {', '.join(fields)}." if fields else ".")
 
+    def score(self, prediction, record, config):
+        """Field-level P/R/F1 and whole-object exact match against the reference object; the judge
+        gives its verdict beside them. Output that holds no JSON object is wrong without asking."""
+        want = record["output"]
+        try:
+            got = extract_json(prediction)
+        except ParseError as exc:
+            _, counts, differences = compare({}, want)
+            zero = {m.name: 0.0 for m in self.metrics if m is not JUDGE_METRIC}
+            counts["fp"] += 1  # the unreadable answer itself, so an empty reference does not score 1
+            return Score(False, None, f"no JSON object: {exc}", zero, "unparseable", differences, counts)
+        metrics, counts, differences = compare(got, want)
+        return Score(None, got, None, metrics, None if metrics["exact_match"] else "wrong_fields", differences, counts)
+
+    def aggregate(self, scores, records, config):
+        precision, recall, f1 = micro([s.counts for s in scores])
+        exact = sum(s.metrics.get("exact_match", 0.0) for s in scores) / len(scores) if scores else 0.0
+        return {"field_f1": f1, "field_precision": precision, "field_recall": recall, "exact_match": exact}
+
     def check_config(self, config):
         problem = check_schema(config["output_schema"])
         if problem:
@@ -169,6 +205,12 @@ class Extraction(TaskType):
     def check_record(self, record, config):
         for path, message in schema_problems(config.get("output_schema") or {}, record["output"]):
             yield field_name(("output",) + path), message
+
+    def grounding(self, record, config):
+        """Every string the output extracts must occur in the input, save fields the output schema
+        marks ``"x-derived": true`` and enums."""
+        values = string_values(record.get("output"), config.get("output_schema"), "output", "output")
+        return Grounding(record["input"], "input", tuple(values))
 
     def schema_rules(self, config, strict=True):
         output = config.get("output_schema") or {}

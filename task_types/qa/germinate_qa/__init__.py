@@ -1,7 +1,22 @@
 """Question answering, open-book (the context is part of the input) and closed-book (the student
 answers from memory; the context only grounds the generated training data)."""
 
-from germinate import ParseError, TaskType, bullet_list, chat, extract_json, hookimpl, numbered_requests
+from germinate import (
+    JUDGE_METRIC,
+    Grounded,
+    Grounding,
+    Metric,
+    ParseError,
+    Score,
+    TaskType,
+    bullet_list,
+    chat,
+    extract_json,
+    hookimpl,
+    normalise,
+    numbered_requests,
+)
+from germinate_qa.metrics import answer_metrics
 
 # Listed prompts (the default): the task and the reply format are the system message every call
 # shares; the shown seeds, the context passage and the numbered requests come last.
@@ -56,10 +71,17 @@ class OpenBookQA(TaskType):
             "answer": _text,
         },
     }
-    key_fields = ("question", "context")
+    key_fields: tuple[str, ...] = ("question", "context")
     templates = {"system": SYSTEM, "generate": LISTED}
     single_templates = {"generate": GENERATE}
     listed_phases = frozenset({0})
+    metrics = (
+        Metric("token_f1", "token F1", "SQuAD token F1 after normalisation (case, punctuation, articles, spaces)"),
+        Metric("exact_match", "EM", "SQuAD exact match after the same normalisation"),
+        Metric("rouge_l", "ROUGE-L", "rouge-score's ROUGE-L F-measure"),
+        JUDGE_METRIC,
+    )
+    headline = "token_f1"
 
     def text_fields(self, record):
         return {k: record[k] for k in ("question", "answer") if isinstance(record.get(k), str)}
@@ -97,8 +119,25 @@ class OpenBookQA(TaskType):
     def _record(self, context, question, answer):
         return {"context": context, "question": question, "answer": answer}
 
+    def grounding(self, record, config):
+        """The answer must be supported by the context it was written from; closed-book records keep
+        that context too. An empty answer ("no answer in the context") and a yes/no answer claim
+        nothing about the context's wording."""
+        context, answer = record.get("context"), record.get("answer")
+        if not isinstance(context, str) or not context.strip() or not isinstance(answer, str):
+            return None
+        if normalise(answer) in ("", "yes", "no"):
+            return None
+        return Grounding(context, "context", (Grounded("answer", "answer", answer, abstractive=True),))
+
     def display(self, record):
         return f"Q: {record['question']} A: {record['answer']}"
+
+    def score(self, prediction, record, config):
+        """Token F1, exact match and ROUGE-L against the reference answer(s); the judge gives its
+        verdict beside them (``correct`` is left to it)."""
+        text = prediction.strip()
+        return Score(None, text, metrics=answer_metrics(text, record))
 
     def prompt_text(self, record):
         return f"Context:\n{record['context']}\n\nQuestion: {record['question']}"
@@ -119,7 +158,7 @@ class ClosedBookQA(OpenBookQA):
             "context": _text,
         },
     }
-    key_fields = ("question",)
+    key_fields: tuple[str, ...] = ("question",)
 
     def _record(self, context, question, answer):
         # the context grounded the generation; training drops it so the student must know the answer

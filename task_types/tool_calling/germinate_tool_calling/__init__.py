@@ -4,6 +4,7 @@ a tool from the project's catalog (OpenAI-style JSON Schema function definitions
 import json
 
 from germinate import (
+    Metric,
     ParseError,
     Property,
     Score,
@@ -20,7 +21,7 @@ from germinate import (
     split_pick,
     targets_and_others,
 )
-from germinate_tool_calling.call_syntax import parse_python_call
+from germinate_tool_calling.ast_check import check_call
 
 _FUNCTION = {
     "type": "object",
@@ -96,17 +97,6 @@ def _example(record):
     return json.dumps({"input": record["input"], "output": record["output"]}, ensure_ascii=False)
 
 
-def _normalised(name, arguments, tools):
-    """A call as a plain dict, with arguments equal to their declared default dropped."""
-    properties = (tools.get(name) or {}).get("properties", {})
-    kept = {
-        k: v
-        for k, v in arguments.items()
-        if not (isinstance(properties.get(k), dict) and "default" in properties[k] and properties[k]["default"] == v)
-    }
-    return {"name": name, "arguments": kept}
-
-
 def catalog(config):
     """Tool name -> parameters schema, accepting both ``{"type": "function", "function": {...}}``
     entries and bare function objects."""
@@ -120,7 +110,16 @@ def catalog(config):
 
 class ToolCalling(TaskType):
     name = "tool_calling"
-    metric = "exact match"
+    metrics = (
+        Metric("ast", "AST", "BFCL-style check: right tool, arguments, types (int for float) and values"),
+        Metric("staged", "staged", "partial credit: mean of the four stages that follow"),
+        Metric("valid_call", "valid call", "a tool call could be read from the answer"),
+        Metric("right_tool", "right tool", "... and it names the reference tool"),
+        Metric("right_keys", "right keys", "... with exactly the reference's argument names (defaults filled)"),
+        Metric("exact", "exact", "... and exactly the reference call (arguments equal to their default left out)"),
+    )
+    headline = "ast"
+    gate_proceed = 0.7
     summary = "Turn a request into one call to a tool from a JSON Schema catalog."
     record_schema = {
         "type": "object",
@@ -222,26 +221,12 @@ class ToolCalling(TaskType):
         return {"input": request.strip(), "output": {"name": call["name"], "arguments": arguments}}
 
     def score(self, prediction, record, config):
-        """Exact match of {"name", "arguments"} parsed from JSON or a Python-literal call (read with
-        ast, never executed); arguments equal to their schema default count as left out."""
-        try:
-            call = extract_json(prediction)
-        except ParseError:
-            call = parse_python_call(prediction)
-        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-            return Score(False, None, "no tool call in the prediction")
-        arguments = call.get("arguments", {})
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments)
-            except json.JSONDecodeError:
-                return Score(False, None, "arguments are not valid JSON")
-        if not isinstance(arguments, dict):
-            return Score(False, None, "arguments are not an object")
-        tools = catalog(config)
-        got = _normalised(call["name"], arguments, tools)
-        want = _normalised(record["output"]["name"], record["output"]["arguments"], tools)
-        return Score(got == want, got)
+        """The BFCL-style AST check (the headline) and staged partial credit: a readable call, the
+        right tool, the right argument names, the exact call (arguments equal to their schema
+        default count as left out). Model output is parsed, never executed."""
+        check = check_call(prediction, record["output"], catalog(config))
+        metrics = {"ast": float(check.passed), "staged": check.staged, **check.stages}
+        return Score(check.passed, check.call, check.error, metrics, check.error_type, check.differences)
 
     def short_prompt(self, config):
         return f"Answer with one JSON tool call to one of: {', '.join(catalog(config))}."
