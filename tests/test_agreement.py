@@ -5,6 +5,7 @@ the cost meter, and the validator's place in generation."""
 
 import itertools
 import json
+import re
 
 import pytest
 from conftest import germinate
@@ -213,7 +214,12 @@ def test_generation_asks_in_batches_and_meters_the_calls(make_project):
         if "Label this example's properties" in prompt:
             return Action("ok", text='{"complexity": "simple"}')
         words = ["kettle", "lamp", "scarf", "drill", "tent", "blender", "mug", "pillow", "radio", "kite"]
-        return Action("ok", text=f"The {words[len(server.calls) % 10]} I ordered works exactly as described")
+        requests = re.findall(r"^(\d+)\. ", prompt.partition("Requests:")[2], re.M) or [""]
+        texts = [
+            f"The {words[(len(server.calls) + i) % 10]} I ordered works exactly as described"
+            for i in range(len(requests))
+        ]
+        return Action("ok", text="\n".join(f"{n}. {t}" if n else t for n, t in zip(requests, texts)))
 
     with LoopbackServer(teacher) as server:
         project, run = _project(make_project, server, candidates=False, generation={"batch_size": 6})

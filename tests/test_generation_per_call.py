@@ -35,7 +35,11 @@ def _script(reply):
 
 
 def _generation_calls(server):
-    return [c for c in server.calls if "Label this example" not in last_user_text(c.body)]
+    """The calls that wrote examples: not property labelling, not the agreement validator's k-shot
+    questions (more than a system and a user turn)."""
+    return [
+        c for c in server.calls if "Label this example" not in last_user_text(c.body) and len(c.body["messages"]) <= 2
+    ]
 
 
 def test_one_malformed_item_among_k_rejects_that_item_only(make_project):
@@ -47,6 +51,8 @@ def test_one_malformed_item_among_k_rejects_that_item_only(make_project):
                 "labels": ["positive", "negative"],
                 "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1"},
                 "generation": {"per_call": 4, "max_attempts": 4, "max_tokens": 100},
+                # this server writes examples only; asked as the task it would disagree with them all
+                "validation": {"agreement": False},
             }
         )
         result = germinate("generate", project, "--n", "2")
