@@ -18,7 +18,7 @@ CATALOG = [
 
 
 def _check(body, catalog=(), max_tokens=64):
-    return check_request(body, description="Do the task.", max_tokens=max_tokens, catalog=list(catalog))
+    return check_request(body, system="Do the task.", max_tokens=max_tokens, catalog=list(catalog))
 
 
 def _refused(body, **kwargs):
@@ -112,9 +112,12 @@ def test_a_request_becomes_the_students_conversation():
     assert request.stream and request.include_usage and request.tools == frozenset()
 
 
-def test_the_description_is_the_system_message_when_none_is_given():
+def test_the_trained_system_message_is_given_when_a_request_has_none():
     request = _check({"messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 7})
     assert request.messages[0] == {"role": "system", "content": "Do the task."} and request.max_tokens == 7
+    # a student trained without a system message (training.system_prompt: none) gets none
+    bare = check_request({"messages": [{"role": "user", "content": "hi"}]}, system=None, max_tokens=9, catalog=[])
+    assert bare.messages == [{"role": "user", "content": "hi"}]
     assert _check({"messages": [{"role": "user", "content": "hi"}]}).max_tokens == 64
 
 

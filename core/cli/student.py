@@ -84,7 +84,8 @@ def predict_command(
     from germinate.project.load import load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
-    from germinate.student.infer import Student, prompt_messages, resolve_model
+    from germinate.student.infer import Student, resolve_model
+    from germinate.student.messages import prompt_messages, trained_system
 
     loaded = load_project(project)
     records, problems = read_jsonl(input_file, str(input_file))
@@ -104,7 +105,8 @@ def predict_command(
     student = resolve(loaded.config).student
     base, adapter = resolve_model(student, run, which)
     model = Student(base, adapter, student.dtype, student.max_length)
-    conversations = [prompt_messages(loaded.task_type, r.data, loaded.config["description"]) for r in records]
+    system = trained_system(adapter, loaded.config)
+    conversations = [prompt_messages(loaded.task_type, r.data, system) for r in records]
     with console().status(f"predicting {len(records)} records"):
         outputs = model.generate(conversations, max_new_tokens=max_new_tokens, batch_size=batch_size)
     target = output_file or run.ensure().predict_output
@@ -148,6 +150,7 @@ def serve_command(
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
     from germinate.student.infer import Student, resolve_model
+    from germinate.student.messages import trained_system
     from germinate.student.serve import is_loopback, make_server
 
     loaded = load_project(project)
@@ -163,7 +166,7 @@ def serve_command(
     server = make_server(
         Student(base, adapter, student.dtype, student.max_length),
         loaded.name,
-        loaded.config["description"],
+        trained_system(adapter, loaded.config),
         host,
         port,
         task_type=loaded.task_type,

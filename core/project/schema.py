@@ -8,6 +8,7 @@ from typing import Any
 
 from germinate.settings import (
     EvalSettings,
+    GateSettings,
     GenerationSettings,
     ServeSettings,
     StudentSettings,
@@ -35,10 +36,12 @@ CORE_SCHEMA: dict[str, Any] = {
         "validation": {
             "type": "object",
             "properties": {"order": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}},
-            "additionalProperties": {"anyOf": [{"type": "object"}, {"const": False}]},
+            # settings (an object) or true turn a validator on, false turns it off
+            "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "boolean"}]},
         },
         "evaluation": section_schema(EvalSettings),
         "serve": section_schema(ServeSettings),
+        "gate": section_schema(GateSettings),
         "prices": {
             "type": "object",
             "description": "USD per million tokens, by model name",

@@ -132,9 +132,10 @@ def parse_body(raw: bytes) -> Any:
     return body
 
 
-def check_request(body: Any, *, description: str, max_tokens: int, catalog: list[dict[str, Any]]) -> ChatRequest:
+def check_request(body: Any, *, system: str | None, max_tokens: int, catalog: list[dict[str, Any]]) -> ChatRequest:
     """The request checked against :data:`REQUEST_SCHEMA` (first problem: a 400 naming the field),
-    with the task description as its system message when it brings none, and its max_tokens
+    with ``system`` (the one the student was trained with) as its system message when it brings
+    none, and its max_tokens
     lowered to the server's ``max_tokens``."""
     from germinate.project.errors import field_name, schema_problems
 
@@ -142,8 +143,8 @@ def check_request(body: Any, *, description: str, max_tokens: int, catalog: list
         where = field_name(path) or "body"
         raise RequestError(400, f"{where}: {message}", where)
     messages = [_message(m, i) for i, m in enumerate(body["messages"])]
-    if not any(m["role"] == "system" for m in messages):
-        messages.insert(0, {"role": "system", "content": description})
+    if system is not None and not any(m["role"] == "system" for m in messages):
+        messages.insert(0, {"role": "system", "content": system})
     asked = body.get("max_completion_tokens") or body.get("max_tokens") or max_tokens
     tool_choice = body.get("tool_choice")
     offered = body.get("tools") or catalog

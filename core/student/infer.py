@@ -214,8 +214,3 @@ def _cut_by_characters(messages: list[dict[str, str]], limit: int) -> list[dict[
         system = messages[0]
         kept.insert(0, {**system, "content": system["content"][-limit:]})
     return kept
-
-
-def prompt_messages(task_type: Any, record: dict, description: str) -> list[dict[str, str]]:
-    """The chat the student answers for one record (its input fields only: no output needed)."""
-    return task_type.prompt_messages(record, description)

@@ -1,7 +1,7 @@
 """``germinate serve``: a student behind an OpenAI-compatible HTTP API: ``/v1/chat/completions``
 (whole or streamed as server-sent events; ``tool_calls`` for a task whose answers call tools),
-``/v1/models`` and ``/health``. Requests without a system message get the task description as
-one, which is how the student was trained.
+``/v1/models`` and ``/health``. Requests without a system message get the one the student was
+trained with (germinate.student.messages).
 
 One student answers every client, one request at a time, so the server bounds what a client can
 take: a request body's size (413), the time to send it (408: a slowloris client is cut off, not
@@ -68,7 +68,8 @@ class App:
 
     student: Student
     model_id: str
-    description: str
+    #: the system message the student was trained with (None: it was trained without one)
+    system: str | None
     task_type: Any
     config: dict[str, Any]
     limits: ServeSettings
@@ -284,7 +285,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             request = check_request(
                 parse_body(raw),
-                description=app.description,
+                system=app.system,
                 max_tokens=app.limits.max_tokens,
                 catalog=app.task_type.tool_catalog(app.config),
             )
@@ -429,7 +430,7 @@ class StudentServer(ThreadingHTTPServer):
 def make_server(
     student: Student,
     model_id: str,
-    description: str,
+    system: str | None,
     host: str,
     port: int,
     *,
@@ -442,5 +443,5 @@ def make_server(
     """A server ready to ``serve_forever``. Bound to a loopback ``host``, it answers only Host
     headers naming a loopback host or one of ``allow_hosts``."""
     allowed = frozenset(h.lower() for h in allow_hosts) if is_loopback(host) else None
-    app = App(student, model_id, description, task_type, config, limits or ServeSettings(), api_key, allowed)
+    app = App(student, model_id, system, task_type, config, limits or ServeSettings(), api_key, allowed)
     return StudentServer((host, port), app)

@@ -33,6 +33,7 @@ from germinate.project.load import Project
 from germinate.run_folder import ModelFolder, RunFolder, write_json
 from germinate.settings import StudentSettings, TrainSettings
 from germinate.student.load import base_folder, load_model, load_tokenizer
+from germinate.student.messages import system_text
 
 IGNORE = -100
 
@@ -223,12 +224,13 @@ class LiveProgress(TrainerCallback):
             self.progress(state.global_step, state.max_steps, loss, self.tokens / elapsed if elapsed else 0.0)
 
 
-def _encoded(tokenizer: Any, project: Project, records: list[dict], max_length: int) -> tuple[list[dict], int]:
+def _encoded(
+    tokenizer: Any, project: Project, records: list[dict], max_length: int, system: str | None
+) -> tuple[list[dict], int]:
     """Encoded examples that fit ``max_length``, and how many did not."""
-    description = project.config["description"]
     encoded, skipped = [], 0
     for record in records:
-        item = encode(tokenizer, project.task_type.to_messages(record, description), max_length)
+        item = encode(tokenizer, project.task_type.to_messages(record, system), max_length)
         if item is None:
             skipped += 1
         else:
@@ -253,7 +255,8 @@ def train(
     set_seed(seed)
     folder = base_folder(student)
     tokenizer = load_tokenizer(folder)
-    encoded, skipped = _encoded(tokenizer, project, training_records(run, seeds_only), settings.max_length)
+    system = system_text(project.task_type, project.config, settings.system_prompt)
+    encoded, skipped = _encoded(tokenizer, project, training_records(run, seeds_only), settings.max_length, system)
     if len(encoded) < 2:
         raise GerminateError(
             f"{run.accepted}: only {len(encoded)} examples fit training.max_length {settings.max_length}; raise it"
@@ -328,6 +331,7 @@ def train(
                 "dtype": precision.dtype,
                 "precision": precision.name,
                 "processes": args.world_size,
+                "system_text": system,  # predict, serve and evaluate give the adapter exactly this
             },
         )
     previous = signal.signal(signal.SIGINT, live.interrupt)
@@ -390,7 +394,7 @@ class _Dataset:
 
 
 def mean_loss(
-    model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str, max_length: int = 1024
+    model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str | None, max_length: int = 1024
 ) -> float:
     """Mean assistant-token loss of ``model`` over ``records`` (evaluation and tests)."""
     collator = Collator(tokenizer.pad_token_id)

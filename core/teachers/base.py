@@ -43,6 +43,9 @@ class Completion:
     input_tokens: int = 0
     output_tokens: int = 0
     finish_reason: str | None = None
+    #: prompt tokens the server did not compute again, reusing them from an earlier call's
+    #: identical prefix (OpenAI's cached_tokens, Anthropic's cache reads, llama.cpp's KV cache)
+    reused_tokens: int = 0
 
 
 class TeacherError(Exception):

@@ -213,7 +213,13 @@ class Engine:
                 await pool.release(server, "ok")
                 if self.cache is not None:
                     self.cache.put(key, model, request, completion)
-                self.meter.add(request.stage, model, completion.input_tokens, completion.output_tokens)
+                self.meter.add(
+                    request.stage,
+                    model,
+                    completion.input_tokens,
+                    completion.output_tokens,
+                    reused=completion.reused_tokens,
+                )
                 self.stats.done += 1
                 return Result(request, completion, attempts=attempt + 1, server=server.name)
             self.stats.faults[result.error] += 1

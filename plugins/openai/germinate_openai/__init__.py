@@ -22,7 +22,7 @@ from germinate import (
     sdk_error,
 )
 
-_SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "stop")
 POOL_SIZE = 4
 OPENAI_URL = "https://api.openai.com/v1"
 _URL = {"type": "string", "pattern": "^https?://"}
@@ -91,11 +91,13 @@ class OpenAIClient(TeacherClient):
         try:
             choice = body["choices"][0]
             usage = body.get("usage") or {}
+            details = usage.get("prompt_tokens_details") or {}  # OpenAI's automatic prompt caching
             return Completion(
                 choice["message"].get("content") or "",
                 int(usage.get("prompt_tokens") or 0),
                 int(usage.get("completion_tokens") or 0),
                 choice.get("finish_reason"),
+                reused_tokens=int(details.get("cached_tokens") or 0),
             )
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise TransientError("bad_response", f"response without choices: {exc!r}") from None
