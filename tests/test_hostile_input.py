@@ -128,7 +128,11 @@ def test_readme_judge_prompt_file_belongs_to_evaluation(make_project, germinate_
     assert germinate_cli("check", project).exit_code == 0
     dry = germinate_cli("generate", project, "--n", "2", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
-    assert json.loads(dry.stdout)["at_least_calls"] == len(SAMPLE_SEEDS) + 2
+    # the judge's prompt changes nothing in generation: the same plan as without the file
+    (project / "prompts" / "judge.txt").unlink()
+    plain = germinate_cli("generate", project, "--n", "2", "--dry-run")
+    assert json.loads(dry.stdout) == json.loads(plain.stdout)
+    assert json.loads(dry.stdout)["at_least_calls"] > len(SAMPLE_SEEDS)
 
 
 # -- user JSON Schemas -----------------------------------------------------------------------------

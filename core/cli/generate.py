@@ -8,7 +8,17 @@ from typing import Any
 
 import click
 
-from germinate.cli.root import MONEY, QUICK_GENERATION, cli, console, count, preset, project_argument, run_option
+from germinate.cli.root import (
+    MONEY,
+    QUICK_GENERATION,
+    STANDARD_GENERATION,
+    cli,
+    console,
+    count,
+    preset,
+    project_argument,
+    run_option,
+)
 
 
 @cli.command("generate")
@@ -19,6 +29,7 @@ from germinate.cli.root import MONEY, QUICK_GENERATION, cli, console, count, pre
     is_flag=True,
     help=f"A preset for small machines: n={QUICK_GENERATION['n']}, batches of {QUICK_GENERATION['batch_size']}.",
 )
+@click.option("--standard", is_flag=True, help=f"The standard preset: n={STANDARD_GENERATION['n']}.")
 @run_option
 @click.option("--batch-size", type=count(1), default=None, help="Examples per batch of teacher calls.")
 @click.option("--seed", type=int, default=None, help="Random seed for θ samples and shown seeds.")
@@ -31,6 +42,7 @@ def generate_command(
     project: Path,
     n: int | None,
     quick: bool,
+    standard: bool,
     run_name: str,
     batch_size: int | None,
     seed: int | None,
@@ -48,7 +60,7 @@ def generate_command(
 
     loaded = load_project(project)
     settings = resolve(
-        loaded.config, preset(quick), {"generation": {"n": n, "batch_size": batch_size, "seed": seed}}
+        loaded.config, preset(quick, standard), {"generation": {"n": n, "batch_size": batch_size, "seed": seed}}
     ).generation
     run = RunFolder.of(project, run_name, loaded.limits)
     if dry_run:
@@ -62,7 +74,7 @@ def generate_command(
 
 def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float | None) -> dict[str, Any]:
     """A lower bound of the calls, tokens and cost of generating ``settings.n`` examples."""
-    from germinate.generate.loop import GenContext, context_chunks, make_example, prompt_overrides
+    from germinate.generate.loop import GenContext, context_chunks, listed, make_example, make_group, prompt_overrides
     from germinate.generate.properties import Posterior
     from germinate.teachers.base import ChatRequest
     from germinate.teachers.engine import estimate_tokens
@@ -70,23 +82,34 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
 
     engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
     try:
-        props = project.task_type.own_properties(project.config)
+        task = project.task_type
         ctx = GenContext(
             project,
             settings,
-            Posterior(props, settings.prior, {}),
+            Posterior(task.own_properties(project.config), settings.prior, {}),
             context_chunks(project, settings.chunk_chars),
             prompt_overrides(project, settings),
         )
-        messages = project.task_type.generation_prompt(ctx, make_example(ctx, 0), 0, [None] * project.task_type.phases)
-        calls = len(project.seeds) + settings.n * project.task_type.phases
-        prompt_in, prompt_out = estimate_tokens(ChatRequest(messages, {"max_tokens": settings.max_tokens}))
-        cost = engine.meter.cost_of(engine.client.model, calls * prompt_in, calls * prompt_out)
+        calls, prompt_in, prompt_out = len(project.seeds), 0, 0
+        for phase in range(task.phases):
+            if listed(ctx):
+                group = make_group(ctx, 0) if phase in task.listed_phases else [make_group(ctx, 0)[0]]
+                messages = task.listed_prompt(ctx, group, phase, [[None] * phase for _ in group])
+                count = -(-settings.n // len(group))
+            else:
+                group = [make_example(ctx, 0)]
+                messages = task.generation_prompt(ctx, group[0], phase, [None] * phase)
+                count = settings.n
+            tokens_in, tokens_out = estimate_tokens(ChatRequest(messages, {"max_tokens": settings.max_tokens}))
+            calls += count
+            prompt_in += count * tokens_in
+            prompt_out += count * tokens_out * len(group)
+        cost = engine.meter.cost_of(engine.client.model, prompt_in, prompt_out)
         return {
             "model": engine.client.model,
             "at_least_calls": calls,
-            "input_tokens_per_call": prompt_in,
-            "max_output_tokens_per_call": prompt_out,
+            "input_tokens": prompt_in,
+            "max_output_tokens": prompt_out,
             "at_least_cost_usd": None if cost is None else round(cost, 2),
             "note": "rejected candidates add calls; the cache makes finished ones free",
         }
@@ -111,6 +134,9 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
 )
 @click.option("--disable", multiple=True, metavar="VALIDATOR", help="Leave a validator out (repeatable).")
 @click.option(
+    "--enable", multiple=True, metavar="VALIDATOR", help="Run a validator that is off by default (repeatable)."
+)
+@click.option(
     "--apply",
     is_flag=True,
     help="Write the new accepted.jsonl, rejected.jsonl and validation.json (without it nothing is written).",
@@ -121,14 +147,16 @@ def validate_command(
     candidates: Path | None,
     settings: tuple[str, ...],
     disable: tuple[str, ...],
+    enable: tuple[str, ...],
     apply: bool,
 ) -> None:
-    """Run the validation cascade over a run's candidates (no teacher calls) and show what changes;
-    only --apply writes anything."""
+    """Run the validation cascade over a run's candidates and show what changes; only --apply
+    writes anything. Validators that ask the teacher (agreement) are answered from the cache; what
+    is not cached is a real call."""
     from rich.progress import Progress
 
     from germinate.project.load import load_project
-    from germinate.render import validation_table
+    from germinate.render import validation_table, validator_calls_line
     from germinate.run_folder import RunFolder
     from germinate.validate.replay import (
         compare,
@@ -142,7 +170,7 @@ def validate_command(
     loaded = load_project(project)
     run = RunFolder.of(project, run_name, loaded.limits)
     rows = load_candidates(run, candidates, loaded)
-    overrides = parse_overrides(settings, disable)
+    overrides = parse_overrides(settings, disable, enable)
     with Progress(transient=True) as progress:
         bar = progress.add_task("validating", total=len(rows))
         outcome = run_cascade(loaded, rows, overrides, progress=lambda: progress.advance(bar))
@@ -152,6 +180,9 @@ def validate_command(
             outcome.tally.as_dict(), title=f"validation of {len(rows)} candidates ({' -> '.join(outcome.order)})"
         )
     )
+    calls = validator_calls_line(outcome.teacher_calls)
+    if calls:
+        out.print(calls, soft_wrap=True, markup=False, highlight=False)
     before = previous_decisions(run)
     if before:
         change = compare(before, outcome.decisions)

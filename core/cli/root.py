@@ -17,7 +17,7 @@ from germinate.evaluate.points import POINTS
 from germinate.plugins import get_plugins
 from germinate.problems import GerminateError, located, one_line
 from germinate.run_folder import check_run_name
-from germinate.settings import PRESETS, QUICK
+from germinate.settings import PRESETS, QUICK, STANDARD
 
 EXIT_BAD_INPUT = 2
 # click >= 8.2 reports a group called without a command as an error that carries the help text
@@ -96,8 +96,11 @@ def console() -> Any:
     return Console()
 
 
-def preset(quick: bool) -> str | None:
-    return "quick" if quick else None
+def preset(quick: bool, standard: bool = False) -> str | None:
+    """The chosen size preset's name (None: the paper's scale)."""
+    if quick and standard:
+        raise click.UsageError("--quick and --standard are two sizes; choose one")
+    return "quick" if quick else "standard" if standard else None
 
 
 # -- options several commands share -------------------------------------------------------------
@@ -173,6 +176,11 @@ EVAL_OPTIONS = [
     run_option,
     click.option("--quick", is_flag=True, help="The small-machine preset: " + _describe(PRESETS["quick"])),
     click.option(
+        "--standard",
+        is_flag=True,
+        help="About 45 minutes a classification project on 2 cores: " + _describe(PRESETS["standard"]),
+    ),
+    click.option(
         "--points", default=",".join(POINTS), show_default=True, help="Reference points to evaluate (comma-separated)."
     ),
     click.option("--repeats", type=count(1, 1000), default=None, help="Training runs per trained point (default 3)."),
@@ -185,6 +193,7 @@ EVAL_OPTIONS = [
 ]
 
 QUICK_GENERATION = QUICK["generation"]
+STANDARD_GENERATION = STANDARD["generation"]
 
 
 def with_options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:

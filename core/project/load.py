@@ -178,8 +178,7 @@ def _duplicates(
 def input_problems(records: list[Record], display: str, task_type: Any) -> list[Problem]:
     """Records to predict on (``predict --input``): each must carry, with the record schema's
     types, the fields the student's prompt is made of; the reference output is optional."""
-    schema = dict(task_type.record_schema)
-    schema["required"] = [f for f in schema.get("required", []) if f in task_type.key_fields]
+    schema = task_type.input_schema()
     return [
         Problem(display, record.line, field_name(path) or None, message)
         for record in records

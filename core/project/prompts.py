@@ -22,9 +22,14 @@ PROMPTS_DIR = "prompts"
 EVALUATION_PROMPTS = {"judge": (templates.JUDGE_PLACEHOLDERS, templates.JUDGE_REQUIRED)}
 
 
-def generation_placeholders(task_type: Any, name: str) -> list[str]:
-    """What a generation prompt may use: its default template's placeholders and the description."""
-    return sorted({"description", *templates.placeholders(task_type.templates[name])})
+def generation_templates(task_type: Any, config: dict[str, Any]) -> dict[str, list[str]]:
+    """The generation prompts a project may replace under its ``generation.prompt_style`` (listed,
+    or single: germinate 0.1's), each with the placeholders it may use: its default template's,
+    the description and the property legend."""
+    generation = config.get("generation")
+    style = generation.get("prompt_style") if isinstance(generation, dict) else None
+    chosen = task_type.single_templates if style == "single" and task_type.single_templates else task_type.templates
+    return {name: sorted({"description", "properties", *templates.placeholders(text)}) for name, text in chosen.items()}
 
 
 def read_prompt_files(root: Path, limits: InputLimits, problems: list[Problem]) -> dict[str, str]:
@@ -71,7 +76,8 @@ def template_problems(
 ) -> list[Problem]:
     """Every problem of every template the project supplies, each named where it was written."""
     problems: list[Problem] = []
-    names = sorted(task_type.templates)
+    known = generation_templates(task_type, config)
+    names = sorted(known)
 
     def in_yaml(path: tuple) -> Callable[[int | None, str], None]:
         # a template's own line is not the file's: task.yaml problems name the key's line
@@ -84,8 +90,8 @@ def template_problems(
     given = _section(_section(config, "generation"), "prompts")
     for name, text in given.items():
         path = ("generation", "prompts", name)
-        if name in task_type.templates:
-            _checked(text, generation_placeholders(task_type, name), (), in_yaml(path))
+        if name in known:
+            _checked(text, known[name], (), in_yaml(path))
         elif name in EVALUATION_PROMPTS:
             in_yaml(path)(None, f"the {name} prompt belongs to evaluation: move it to evaluation.judge.prompt")
         else:
@@ -98,8 +104,8 @@ def template_problems(
     for name, text in files.items():
         if name in EVALUATION_PROMPTS:
             _checked(text, *EVALUATION_PROMPTS[name], in_file(name))
-        elif name in task_type.templates:
-            _checked(text, generation_placeholders(task_type, name), (), in_file(name))
+        elif name in known:
+            _checked(text, known[name], (), in_file(name))
         else:
             in_file(name)(
                 None,

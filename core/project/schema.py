@@ -8,8 +8,10 @@ from typing import Any
 
 from germinate.settings import (
     EvalSettings,
+    GateSettings,
     GenerationSettings,
     InputLimits,
+    ServeSettings,
     StudentSettings,
     TrainSettings,
     section_schema,
@@ -35,9 +37,12 @@ CORE_SCHEMA: dict[str, Any] = {
         "validation": {
             "type": "object",
             "properties": {"order": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}},
-            "additionalProperties": {"anyOf": [{"type": "object"}, {"const": False}]},
+            # settings (an object) or true turn a validator on, false turns it off
+            "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "boolean"}]},
         },
         "evaluation": section_schema(EvalSettings),
+        "serve": section_schema(ServeSettings),
+        "gate": section_schema(GateSettings),
         InputLimits.section: section_schema(InputLimits),
         "prices": {
             "type": "object",

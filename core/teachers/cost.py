@@ -37,6 +37,8 @@ class Usage:
     failed: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    #: of input_tokens, those the server reused from an earlier call's prompt prefix
+    reused_input_tokens: int = 0
     cost: float | None = 0.0
 
 
@@ -83,7 +85,9 @@ class CostMeter:
             return None
         return (input_tokens * price[0] + output_tokens * price[1]) / 1e6
 
-    def add(self, stage: str, model: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
+    def add(
+        self, stage: str, model: str, input_tokens: int, output_tokens: int, cached: bool = False, reused: int = 0
+    ) -> None:
         usage = self.usage[(stage, model)]
         if cached:
             usage.cached += 1  # already paid for in an earlier run: no tokens, no money
@@ -91,6 +95,7 @@ class CostMeter:
         usage.calls += 1
         usage.input_tokens += input_tokens
         usage.output_tokens += output_tokens
+        usage.reused_input_tokens += reused
         cost = self.cost_of(model, input_tokens, output_tokens)
         usage.cost = None if cost is None or usage.cost is None else usage.cost + cost
         if cost is not None and self.budget is not None:

@@ -37,8 +37,8 @@ def _client(
     where: tuple,
     budget: Budget | None,
     limit: float | None,
-) -> tuple[dict[str, Any], Any, CostMeter]:
-    """The backend's settings (checked), its client and a meter; with a cap, an unpriced model is
+) -> tuple[dict[str, Any], list[Any], CostMeter]:
+    """The backend's settings (checked), its clients (one per server) and a meter; with a cap, an unpriced model is
     refused here, before anything is sent or written."""
     settings = teacher_settings(project.config, override, replace)
     backend = lookup("teachers", settings.get("backend", ""))
@@ -48,12 +48,14 @@ def _client(
     ]
     if problems:
         raise GerminateError(problems)
-    client = backend.client(settings, project.root)
+    clients = backend.clients(settings, project.root)
+    client = clients[0]
     meter = CostMeter(project.config.get("prices"), free=client.free, budget=budget)
     if limit is not None and meter.price(client.model) is None:
-        asyncio.run(client.aclose())
+        for each in clients:
+            asyncio.run(each.aclose())
         raise _unpriced(client.model, where)
-    return settings, client, meter
+    return settings, clients, meter
 
 
 def make_engine(
@@ -67,11 +69,12 @@ def make_engine(
     where: tuple = ("teacher",),
     on_progress: Callable[[EngineStats, CostMeter], None] | None = None,
 ) -> Engine:
-    """An engine for the project's teacher (or, with ``override``, its judge). A ``budget`` shared
-    with other engines caps them together; ``max_cost`` alone makes one for this engine. With a
-    cap, a model without a known price is refused before anything is sent."""
+    """An engine for the project's teacher (or, with ``override``, its judge) over every server it
+    names. A ``budget`` shared with other engines caps them together; ``max_cost`` alone makes one
+    for this engine. With a cap, a model without a known price is refused before anything is sent."""
     limit = budget.limit if budget is not None else max_cost
-    settings, client, meter = _client(project, override, replace, where, budget, limit)
+    settings, clients, meter = _client(project, override, replace, where, budget, limit)
+    client = clients[0]
     engine_settings = EngineSettings(
         concurrency=int(settings.get("concurrency", client.default_concurrency)),
         timeout=float(settings.get("timeout", 120.0)),
@@ -80,8 +83,10 @@ def make_engine(
         tpm=settings.get("tpm"),
         max_cost=limit,
         use_cache=use_cache,
+        bench_after=int(settings.get("bench_after", 3)),
+        bench_seconds=float(settings.get("bench_seconds", 30.0)),
     )
-    return Engine(client, Cache.for_project(project.root), meter, engine_settings, on_progress)
+    return Engine(clients, Cache.for_project(project.root), meter, engine_settings, on_progress)
 
 
 def check_priced(

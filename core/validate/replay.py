@@ -16,6 +16,7 @@ from germinate.project.yamlfile import parse_value
 from germinate.run_folder import RunFolder, write_json
 from germinate.validate.candidates import read_candidates, run_candidates
 from germinate.validate.cascade import build_cascade
+from germinate.validate.engines import Engines, ValidatorCalls
 from germinate.validate.ledger import Ledger, Tally, seed_rows
 
 
@@ -79,20 +80,27 @@ class Outcome:
     decisions: dict[str, tuple[bool, str | None]]
     order: list[str]
     settings: dict[str, Any]
+    #: what validators asked the teacher (the agreement validator): answers from the cache, and
+    #: those that were not there and became real calls
+    teacher_calls: ValidatorCalls = attrs.field(factory=ValidatorCalls)
 
 
 def run_cascade(
     project: Project, candidates: list[dict[str, Any]], overrides: dict[str, Any] | None = None, progress: Any = None
 ) -> Outcome:
+    """The cascade over ``candidates``. A validator that asks the teacher gets an engine made from
+    the project's teacher settings, cache on: generation's answers are replayed from the cache."""
     seeds = [r.data for r in project.seeds]
-    cascade = build_cascade(project.task_type, project.config, seeds, overrides)
-    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
-    for candidate in candidates:
-        ledger.judge(cascade, candidate)
-        if progress is not None:
-            progress()
+    engines = Engines(project)
+    try:
+        cascade = build_cascade(project.task_type, project.config, seeds, overrides, engines=engines)
+        ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds))
+        ledger.judge_all(cascade, candidates, progress=progress)
+        calls = engines.calls()
+    finally:
+        engines.close()
     settings = {step.name: step.settings for step in cascade.steps}
-    return Outcome(ledger.accepted, ledger.rejected, ledger.tally, ledger.decisions, cascade.names, settings)
+    return Outcome(ledger.accepted, ledger.rejected, ledger.tally, ledger.decisions, cascade.names, settings, calls)
 
 
 def previous_decisions(run: RunFolder) -> dict[str, tuple[bool, str | None]]:
