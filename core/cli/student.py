@@ -97,7 +97,8 @@ def predict_command(
     )
     problems += input_problems(records, str(input_file), loaded.task_type)
     if problems:
-        raise GerminateError(sorted(located(problems), key=lambda problem: problem.line or 0))
+        ordered: list[Problem] = sorted(located(problems), key=lambda problem: problem.line or 0)
+        raise GerminateError(ordered)
     if not records:
         raise GerminateError(Problem(str(input_file), None, None, "no records to predict"))
     run = RunFolder.of(project, run_name, loaded.limits)
