@@ -1,8 +1,9 @@
 """Teacher engine throughput and overhead.
 
-    python bench/teacher_engine.py [--requests 2000] [--concurrency 64] [--delay 0.2]
+    python bench/teacher_engine.py [--requests 2000] [--concurrency 64] [--delay 0.2] [--servers 1]
 
-A loopback OpenAI-compatible server (a separate process) answers every request after a fixed
+A loopback OpenAI-compatible server (a separate process; with --servers N, N of them, each taking
+concurrency / N requests at once, given as a base_url list) answers every request after a fixed
 delay, so the best possible rate is concurrency / delay. Two runs, both through the engine with
 its SQLite cache on:
 
@@ -59,18 +60,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--delay", type=float, default=0.2)
+    parser.add_argument("--servers", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "teacher_engine.json")
     args = parser.parse_args()
     requests = [
         ChatRequest([{"role": "user", "content": f"request {i}"}], {"max_tokens": 8}, sample=i)
         for i in range(args.requests)
     ]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "germinate.testing.loopback", "--delay", str(args.delay)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    port = int(server.stdout.readline())
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "germinate.testing.loopback", "--delay", str(args.delay)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(args.servers)
+    ]
+    urls = [f"http://127.0.0.1:{int(server.stdout.readline())}/v1" for server in servers]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             project = load_project(
@@ -81,8 +86,8 @@ def main() -> None:
                         "teacher": {
                             "backend": "openai",
                             "model": "bench",
-                            "base_url": f"http://127.0.0.1:{port}/v1",
-                            "concurrency": args.concurrency,
+                            "base_url": urls[0] if len(urls) == 1 else urls,
+                            "concurrency": args.concurrency // len(urls),
                         },
                     },
                 )
@@ -92,17 +97,19 @@ def main() -> None:
             from germinate.teachers.cache import Cache
 
             null = Engine(
-                SleepClient(args.delay),
+                SleepClient(args.delay) if len(urls) == 1 else [SleepClient(args.delay) for _ in urls],
                 Cache.for_project(null_project.root),
-                settings=EngineSettings(concurrency=args.concurrency),
+                settings=EngineSettings(concurrency=args.concurrency // len(urls)),
             )
             null_wall, null_cpu = measure(null, requests)
     finally:
-        server.terminate()
-    bound = args.concurrency / args.delay
+        for server in servers:
+            server.terminate()
+    bound = args.concurrency // len(urls) * len(urls) / args.delay
     result = {
         "requests": args.requests,
         "concurrency": args.concurrency,
+        "servers": args.servers,
         "delay_s": args.delay,
         "bound_rps": bound,
         "sdk_rps": round(args.requests / sdk_wall, 1),
@@ -113,8 +120,8 @@ def main() -> None:
         "null_fraction_of_bound": round(args.requests / null_wall / bound, 3),
     }
     print(
-        f"teacher engine: {args.requests} requests, concurrency {args.concurrency}, server delay {args.delay * 1000:.0f} ms "
-        f"(bound {bound:.0f} req/s)"
+        f"teacher engine: {args.requests} requests, concurrency {args.concurrency} over {args.servers} server(s), "
+        f"server delay {args.delay * 1000:.0f} ms (bound {bound:.0f} req/s)"
     )
     print(
         f"  openai SDK over HTTP: {result['sdk_rps']} req/s = {result['fraction_of_bound']:.2f} of the bound; "

@@ -1,5 +1,6 @@
 """The stages, each a function, and ``run_pipeline`` that chains them in order:
-generate ⇄ validate → train (R repeats, trained and seed students) → evaluate → report.
+teacher gate → generate ⇄ validate → train (R repeats, trained and seed students) → evaluate →
+report.
 
 ``germinate generate``, ``train``, ``evaluate``, ``run`` and ``bench`` call the same stage
 functions. No stage reaches back into an earlier one: the train stage hands the adapters it made
@@ -21,10 +22,12 @@ from germinate.problems import GerminateError
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, report_path, write_json
 from germinate.settings import GenerationSettings, RunSettings, StudentSettings, TrainSettings
+from germinate.teachers.cost import Budget
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from germinate.evaluate.gate import GateResult
     from germinate.evaluate.harness import EvalResult
     from germinate.generate.loop import GenerationResult
     from germinate.student.train import TrainResult
@@ -37,16 +40,25 @@ def generate_stage(
     console: Console,
     *,
     max_cost: float | None = None,
+    budget: Budget | None = None,
     use_cache: bool = True,
+    existing: list[dict[str, Any]] | None = None,
 ) -> GenerationResult:
-    """Generate and validate until ``settings.n`` examples are accepted, under a live bar."""
+    """Generate and validate until ``settings.n`` examples are accepted, under a live bar.
+    ``budget`` (shared with later stages) or ``max_cost`` caps the teacher's spending;
+    ``existing`` is the run's candidates when the caller has already read and checked them."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from germinate.generate.loop import run_generation
-    from germinate.teachers.setup import make_engine
+    from germinate.teachers.setup import check_priced, make_engine
+    from germinate.validate.candidates import run_candidates
 
+    # refused before anything is written: an unpriced model under a cap, a bad candidates.jsonl
+    check_priced(project, budget.limit if budget is not None else max_cost)
+    if existing is None:
+        existing = run_candidates(run, project.task_type, require_index=True)
     run.ensure()  # an unwritable run folder fails here, before the teacher is started
-    engine = make_engine(project, use_cache=use_cache, max_cost=max_cost)
+    engine = make_engine(project, use_cache=use_cache, max_cost=max_cost, budget=budget)
     columns = (
         TextColumn("[bold]generate"),
         BarColumn(),
@@ -68,10 +80,12 @@ def generate_stage(
                     f"${engine.meter.total_cost:.4f}",
                 )
 
-            result = run_generation(project, engine, settings, run, on_accept=on_accept)
+            result = run_generation(project, engine, settings, run, on_accept=on_accept, existing=existing)
     finally:
         engine.close()
     result.meter, result.faults = engine.meter, dict(engine.stats.faults)
+    if len(engine.clients) > 1:
+        result.servers = engine.stats.servers_dict()
     return result
 
 
@@ -90,7 +104,9 @@ def train_one(
     tokens/s, time left."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from germinate.student.train import train
+    from germinate.student.train import main_process, train
+
+    run.contained()  # training reads accepted.jsonl and writes the model under the run
 
     columns = (
         TextColumn(f"[bold]{label}"),
@@ -99,7 +115,8 @@ def train_one(
         TextColumn("{task.fields[info]}"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as progress:
+    # under `accelerate launch` only the main process shows the bar
+    with Progress(*columns, console=console, disable=not main_process()) as progress:
         bar = progress.add_task("train", total=None, info="loading the student")
 
         def update(step: int, total: int, loss: float | None, tokens_per_s: float) -> None:
@@ -145,6 +162,62 @@ def train_stage(
     return adapters
 
 
+class Engines:
+    """The teacher's engine and the judge's, each made on first use: the judge is the teacher's
+    own engine unless evaluation.judge names a model (a judge naming a backend stands alone; one
+    naming only a model tunes the teacher's)."""
+
+    def __init__(self, project: Project, settings: RunSettings, budget: Budget | None = None) -> None:
+        self.project = project
+        self.judge_backend = settings.evaluation.judge_backend
+        self.budget = budget  # shared with the other stages of a run: one --max-cost
+        self.made: dict[str, Any] = {}
+
+    def get(self, role: str) -> Any:
+        from germinate.teachers.setup import make_engine
+
+        override = self.judge_backend if role == "judge" else None
+        key = "judge" if override else "teacher"
+        if key not in self.made:
+            self.made[key] = make_engine(
+                self.project,
+                budget=self.budget,
+                override=override,
+                replace="backend" in (override or {}),
+                where=("evaluation", "judge") if override else ("teacher",),
+            )
+        return self.made[key]
+
+    def cost(self) -> list[dict[str, Any]]:
+        """Calls, tokens and money per stage and model over every engine made."""
+        return [row for engine in self.made.values() for row in engine.meter.as_dict()["by"]]
+
+    def close(self) -> None:
+        for made in self.made.values():
+            made.close()
+
+
+def gate_stage(project: Project, settings: RunSettings, console: Console, budget: Budget | None = None) -> GateResult:
+    """The teacher k-shot on the seeds (leave-one-out) or a test slice: PROCEED, ITERATE or RETHINK."""
+    from germinate.evaluate.gate import teacher_gate
+
+    engines = Engines(project, settings, budget)
+    try:
+        result = teacher_gate(
+            project,
+            engines.get("teacher"),
+            settings.gate,
+            settings.evaluation,
+            judge=lambda: engines.get("judge"),
+            announce=lambda message: console.print(f"[dim]gate:[/] {message}"),
+        )
+    finally:
+        engines.close()
+    result.cost = engines.cost()
+    render.gate(console, result)
+    return result
+
+
 def evaluate_stage(
     project: Project,
     run: RunFolder,
@@ -153,28 +226,13 @@ def evaluate_stage(
     *,
     models: list[Model],
     adapters: dict[Model, Path],
+    budget: Budget | None = None,
 ) -> EvalResult:
-    """Score ``models`` on the test split: the teacher k-shot, the given adapters, the base student."""
+    """Score ``models`` on the test split: the teacher k-shot, the given adapters, the base student.
+    ``budget`` caps the teacher's and the judge's calls together (and with earlier stages)."""
     from germinate.evaluate.harness import evaluate
-    from germinate.teachers.setup import make_engine
 
-    engines: dict[str, Any] = {}
-    judge_backend = settings.evaluation.judge_backend
-
-    def engine(role: str) -> Any:
-        """The teacher's engine, or the judge's: the teacher's own unless evaluation.judge names a
-        model (a judge naming a backend stands alone; one naming only a model tunes the teacher's)."""
-        override = judge_backend if role == "judge" else None
-        key = "judge" if override else "teacher"
-        if key not in engines:
-            engines[key] = make_engine(
-                project,
-                override=override,
-                replace="backend" in (override or {}),
-                where=("evaluation", "judge") if override else ("teacher",),
-            )
-        return engines[key]
-
+    engines = Engines(project, settings, budget)
     try:
         result = evaluate(
             project,
@@ -183,14 +241,14 @@ def evaluate_stage(
             settings.student,
             models=models,
             adapters=adapters,
-            teacher_engine=engine("teacher") if any(m.point == "teacher" for m in models) else None,
-            judge=lambda: engine("judge"),
+            teacher_engine=engines.get("teacher") if any(m.point == "teacher" for m in models) else None,
+            judge=lambda: engines.get("judge"),
             progress=lambda message: console.print(f"[dim]evaluate:[/] {message}"),
         )
     finally:
-        for made in engines.values():
-            made.close()
+        engines.close()
     result.training = settings.training.as_dict()
+    result.cost = engines.cost()
     return result
 
 
@@ -201,20 +259,44 @@ def report_stage(run: RunFolder, result: EvalResult) -> dict[str, Path]:
 
 
 class PipelineLog:
-    """``pipeline.json``: per stage its seconds and counts, kept across reruns."""
+    """``pipeline.json``: per stage its seconds, counts and cost, kept across reruns (a stage's
+    calls, tokens and money add up over the runs that resumed it)."""
 
-    def __init__(self, run: RunFolder, quick: bool) -> None:
+    def __init__(self, run: RunFolder, preset: str | None) -> None:
         self.path = run.pipeline_log
         self.data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {"stages": {}}
-        self.data["quick"] = quick
+        self.data["preset"] = preset
+        self.data["quick"] = preset == "quick"
 
     def done(self, stage: str, started: float, **info: Any) -> None:
+        previous = self.data["stages"].get(stage, {})
+        if "cost" in info:
+            info["cost"] = add_cost(previous.get("cost") or [], info["cost"])
         self.data["stages"][stage] = {"seconds": round(time.monotonic() - started, 1), **info}
         write_json(self.path, self.data)
 
     @property
     def seconds(self) -> dict[str, float]:
         return {name: stage["seconds"] for name, stage in self.data["stages"].items()}
+
+    @property
+    def cost(self) -> list[dict[str, Any]]:
+        return [row for stage in self.data["stages"].values() for row in stage.get("cost") or []]
+
+
+def add_cost(before: list[dict[str, Any]], now: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two lists of cost rows (a meter's ``as_dict()["by"]``) summed per stage and model."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in [*before, *now]:
+        key = (row["stage"], row["model"])
+        if key not in merged:
+            merged[key] = dict(row)
+            continue
+        total = merged[key]
+        for field in ("calls", "cached", "failed", "input_tokens", "output_tokens"):
+            total[field] = total.get(field, 0) + row.get(field, 0)
+        total["cost"] = None if total.get("cost") is None or row.get("cost") is None else total["cost"] + row["cost"]
+    return list(merged.values())
 
 
 def run_pipeline(
@@ -223,18 +305,41 @@ def run_pipeline(
     settings: RunSettings,
     console: Console,
     *,
-    quick: bool = False,
+    preset: str | None = None,
     points: tuple[str, ...] = POINTS,
     max_cost: float | None = None,
+    force: bool = False,
 ) -> EvalResult | None:
     """Every stage for one project, in order; None when the project has no test split to
-    evaluate on (the trained student is still delivered)."""
+    evaluate on (the trained student is still delivered). The teacher gate comes first: on
+    RETHINK it raises GateStopped before any generation call, unless ``force``. ``max_cost`` is
+    one budget for every teacher and judge call of the run, the gate's included."""
+    from germinate.evaluate.gate import RETHINK, GateStopped
+    from germinate.teachers.setup import check_priced
+    from germinate.validate.candidates import run_candidates
+
+    budget = Budget(max_cost)
+    check_priced(project, max_cost)
+    if (project.test or settings.gate.enabled) and settings.evaluation.judge_backend:
+        check_priced(project, max_cost, settings.evaluation.judge_backend, ("evaluation", "judge"))
+    # what a run already holds is checked before the first teacher call (the gate's)
+    existing = run_candidates(run, project.task_type, require_index=True)
     run.ensure()
-    log = PipelineLog(run, quick)
+    log = PipelineLog(run, preset)
+
+    gate = None
+    if settings.gate.enabled:
+        started = time.monotonic()
+        console.rule(f"[bold]{project.name}: gate")
+        gate = gate_stage(project, settings, console, budget)
+        gate.forced = force and gate.verdict == RETHINK
+        log.done("gate", started, **{k: v for k, v in gate.as_dict().items() if k != "seconds"})
+        if gate.verdict == RETHINK and not force:
+            raise GateStopped(gate)
 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: generate")
-    generated = generate_stage(project, run, settings.generation, console, max_cost=max_cost)
+    generated = generate_stage(project, run, settings.generation, console, budget=budget, existing=existing)
     render.generation(console, generated)
     log.done(
         "generate",
@@ -242,7 +347,9 @@ def run_pipeline(
         accepted=generated.accepted,
         target=generated.target,
         faults=generated.faults,
+        **({"servers": generated.servers} if generated.servers else {}),
         cost_usd=round(generated.meter.total_cost, 4),
+        cost=generated.meter.as_dict()["by"],
     )
 
     # nothing to measure against: still deliver the model, and say how to get the comparison
@@ -263,14 +370,17 @@ def run_pipeline(
 
     started = time.monotonic()
     console.rule(f"[bold]{project.name}: evaluate")
-    result = evaluate_stage(project, run, settings, console, models=models, adapters=adapters)
-    log.done("evaluate", started)
+    result = evaluate_stage(project, run, settings, console, models=models, adapters=adapters, budget=budget)
+    log.done("evaluate", started, cost=result.cost)
     result.pipeline = {
         "synthetic accepted": generated.accepted,
         "seeds": len(project.seeds),
-        "quick": quick,
+        "quick": preset == "quick",
+        "preset": preset,
         "seconds": log.seconds,
     }
+    result.gate = gate.as_dict() if gate else None
+    result.cost = log.cost
     report_stage(run, result)
     return result
 

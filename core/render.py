@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from germinate.evaluate.gate import GateResult
     from germinate.evaluate.harness import EvalResult
     from germinate.generate.loop import GenerationResult
     from germinate.student.train import TrainResult
@@ -28,6 +29,23 @@ def validation_table(summary: dict[str, Any], title: str = "validation") -> Tabl
     return table
 
 
+def validator_calls_line(calls: Any) -> str | None:
+    """What validators asked the teacher during a replay (germinate.validate.engines.ValidatorCalls):
+    answers from the cache, and those that were not cached and became real calls. None: nothing asked."""
+    if not (calls.sent or calls.cached or calls.failed):
+        return None
+    line = f"validators asked the teacher {calls.sent + calls.cached + calls.failed} times: {calls.cached} answered from the cache"
+    if calls.sent:
+        cost = "cost unknown" if calls.cost is None else f"${calls.cost:.4f}"
+        line += (
+            f", {calls.sent} not in the cache and sent as real calls "
+            f"({calls.input_tokens:,} + {calls.output_tokens:,} tokens, {cost})"
+        )
+    if calls.failed:
+        line += f", {calls.failed} failed (those candidates are rejected; rerun to retry them)"
+    return line
+
+
 def coverage_table(coverage: dict[str, Any]) -> Table:
     from rich.table import Table
 
@@ -40,6 +58,19 @@ def coverage_table(coverage: dict[str, Any]) -> Table:
 
 def faults_line(faults: dict[str, int]) -> str:
     return f"teacher faults (retried): {json.dumps(faults, sort_keys=True)}"
+
+
+def servers_lines(servers: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per teacher server: what it answered, its faults, how often it was benched."""
+    lines = ["teacher servers:"]
+    for name, row in servers.items():
+        faults = sum(row["faults"].values())
+        lines.append(
+            f"  {name}: {row['answered']} answered of {row['attempts']} sent"
+            + (f", {faults} faults {json.dumps(row['faults'], sort_keys=True)}" if faults else "")
+            + (f", benched {row['benched']}x" if row["benched"] else "")
+        )
+    return lines
 
 
 def warn(console: Console, line: str) -> None:
@@ -62,6 +93,8 @@ def generation(console: Console, result: GenerationResult, *, where: Path | None
             console.print(result.meter.table())
     if result.faults:
         console.print(faults_line(result.faults), soft_wrap=True, markup=False, highlight=False)
+    for line in servers_lines(result.servers) if result.servers else ():
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
     if result.stopped:
         warn(console, result.stopped)
     if detail:
@@ -89,12 +122,40 @@ def training(console: Console, result: TrainResult) -> None:
     )
 
 
+def _plain(console: Console, line: str) -> None:
+    console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+def gate(console: Console, result: GateResult) -> None:
+    """The teacher gate's verdict with its figure, then its worst mistakes."""
+    from germinate.evaluate.gate import ADVICE, PROCEED
+    from germinate.evaluate.report import mistake_lines
+
+    style = "green" if result.verdict == PROCEED else "yellow" if result.verdict == "ITERATE" else "red"
+    console.print(f"gate: {result.summary}", style=f"bold {style}", soft_wrap=True, markup=False, highlight=False)
+    _plain(console, f"gate: {ADVICE[result.verdict]}")
+    if result.mistakes:
+        _plain(console, f"worst answers (of {result.examples}):")
+        for row in result.mistakes:
+            for line in mistake_lines(row):
+                _plain(console, line)
+
+
 def evaluation(console: Console, results: list[EvalResult], paths: dict[str, Path]) -> None:
-    """The comparison table, then where the report and the per-example predictions are."""
-    from germinate.evaluate.report import table
+    """The comparison table, each project's metrics per point, then where the report and the
+    per-example predictions are."""
+    from germinate.evaluate.report import judge_line, metrics_table, table
 
     for line in table(results):
-        console.print(line, soft_wrap=True, markup=False, highlight=False)
+        _plain(console, line)
+    for result in results:
+        _plain(console, "")
+        _plain(console, f"{result.project} ({result.task_type}, {result.test_examples} test examples):")
+        for line in metrics_table(result):
+            _plain(console, line)
+        judged = judge_line(result)
+        if judged:
+            _plain(console, judged)
     from germinate.run_folder import RunFolder
 
     where = ", ".join(str(RunFolder(Path(r.run_dir)).predictions) for r in results)

@@ -31,8 +31,10 @@ from typing import Any
 
 import attrs
 
+from germinate.files import inside
 from germinate.jsonl import read_log
 from germinate.problems import GerminateError, Problem
+from germinate.settings import InputLimits
 
 DEFAULT_RUN = "default"
 _RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -167,10 +169,13 @@ def modelfile(folder: Path) -> Path:
 @attrs.frozen
 class RunFolder:
     path: Path
+    #: caps on what is read back (``limits.run_files_mb``)
+    limits: InputLimits = attrs.field(factory=InputLimits, eq=False)
 
     @classmethod
-    def of(cls, project_root: Path, name: str = DEFAULT_RUN) -> RunFolder:
-        return cls(Path(project_root) / "runs" / check_run_name(name))
+    def of(cls, project_root: Path, name: str = DEFAULT_RUN, limits: InputLimits | None = None) -> RunFolder:
+        """``PROJECT/runs/<name>``; the name must be a plain folder name (see :func:`check_run_name`)."""
+        return cls(Path(project_root) / "runs" / check_run_name(name), limits or InputLimits())
 
     # -- generation and validation -----------------------------------------------------------
 
@@ -246,13 +251,27 @@ class RunFolder:
 
     # -- reading ---------------------------------------------------------------------------------
 
+    def contained(self) -> RunFolder:
+        """This run, once it is known to lie inside its project: ``runs/`` or the run linked to
+        somewhere outside it is refused (a run reads and writes only inside its project)."""
+        if not inside(self.path, self.path.parent.parent):
+            raise GerminateError(
+                Problem(
+                    str(self.path), None, None, "a link that leads out of the project; a run folder must be inside it"
+                )
+            )
+        return self
+
     def ensure(self) -> RunFolder:
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Create the folder (inside its project, see :meth:`contained`)."""
+        self.contained().path.mkdir(parents=True, exist_ok=True)
         return self
 
     def rows(self, path: Path) -> list[dict[str, Any]]:
-        """The rows of one of the run's JSONL files (a torn last line is left out)."""
-        return read_log(path)
+        """The rows of one of the run's JSONL files (a torn last line is left out), read bounded
+        by ``limits.run_files_mb``."""
+        self.contained()
+        return read_log(path, limit=self.limits.bytes("run_files_mb"), setting="limits.run_files_mb")
 
 
 def report_path(folder: Path, kind: str) -> Path:
@@ -263,6 +282,12 @@ def report_path(folder: Path, kind: str) -> Path:
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Replace a JSON file atomically; a write that fails leaves no temporary file behind."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

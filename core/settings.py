@@ -80,14 +80,31 @@ class GenerationSettings(Settings):
     section: ClassVar[str] = "generation"
 
     n: int = setting(10_000, schema=_POSITIVE_INT, help="accepted synthetic examples to produce")
-    batch_size: int = setting(16, schema=_POSITIVE_INT, help="examples per batch of teacher calls")
+    batch_size: int = setting(
+        64,
+        schema=_POSITIVE_INT,
+        help="examples per batch of teacher calls (a batch never asks for more than the examples still missing)",
+    )
+    per_call: int = setting(
+        8,
+        schema={"type": "integer", "minimum": 1, "maximum": 50},
+        help="examples one teacher call writes, each with its own θ, as a numbered list",
+    )
+    prompt_style: str = setting(
+        "listed",
+        schema={"enum": ["listed", "single"]},
+        help="listed: the fixed instructions first (system message), then the shown seeds and per_call numbered "
+        "requests; single: one example per call with the prompts of germinate 0.1 (needs per_call 1)",
+    )
     seed: int = setting(0, schema={"type": "integer"}, help="random seed of θ samples and shown seeds")
     seeds_per_prompt: int = setting(4, schema=_POSITIVE_INT, help="seed examples shown in one prompt")
     max_attempts: int | None = setting(
         None, schema=_POSITIVE_INT, help="candidates to try at most (default max(50, 10 n))"
     )
     temperature: float = setting(0.8, schema={"type": "number", "minimum": 0})
-    max_tokens: int = setting(384, schema=_POSITIVE_INT, help="longest teacher reply, in tokens")
+    max_tokens: int = setting(
+        384, schema=_POSITIVE_INT, help="longest teacher reply for one example, in tokens (a call gets it per example)"
+    )
     properties: tuple[str, ...] | None = setting(
         None,
         schema={"type": "array", "items": {"type": "string"}, "uniqueItems": True},
@@ -133,6 +150,12 @@ class TrainSettings(Settings):
     seed: int = setting(0, schema={"type": "integer"}, help="repeat r trains with seed + r")
     merge: bool = setting(False, schema={"type": "boolean"}, help="also write a merged plain HF model")
     save_steps: int = setting(50, schema=_POSITIVE_INT, help="checkpoint every N optimizer steps")
+    system_prompt: str = setting(
+        "description",
+        schema={"enum": ["description", "short", "none"]},
+        help="the student's system message: the task description, a short form the task type builds "
+        "(the label list...), or none; predict, serve and evaluate use what the adapter was trained with",
+    )
 
 
 @attrs.define
@@ -156,6 +179,20 @@ class EvalSettings(Settings):
         help="the judge model (teacher settings: backend, model...; default: the teacher) and optionally its prompt",
     )
 
+    judge_calibration: int = setting(
+        20,
+        schema={"type": "integer", "minimum": 0},
+        help="test items whose own, swapped and perturbed answers calibrate the judge (0: no calibration)",
+    )
+    judge_retest: int = setting(
+        30, schema={"type": "integer", "minimum": 0}, help="calibration items asked twice, for test-retest agreement"
+    )
+    judge_min_kappa: float = setting(
+        0.6,
+        schema={"type": "number", "minimum": -1, "maximum": 1},
+        help="below this Cohen's kappa against the calibration labels the judge's column is flagged",
+    )
+
     @property
     def judge_backend(self) -> dict[str, Any] | None:
         """The judge's backend settings when ``judge`` names one; None: the teacher judges."""
@@ -163,7 +200,105 @@ class EvalSettings(Settings):
         return chosen or None
 
 
-SECTIONS: tuple[type[Settings], ...] = (StudentSettings, GenerationSettings, TrainSettings, EvalSettings)
+_MEGABYTES = {"type": "number", "exclusiveMinimum": 0}
+
+
+@attrs.define
+class InputLimits(Settings):
+    """How much germinate reads of any one input before refusing it (a clear line names the setting
+    to raise). task.yaml itself, and the task.json ``init --from`` reads, are read before these
+    are known: at most :attr:`TASK_FILE_MB` each."""
+
+    section: ClassVar[str] = "limits"
+    #: task.yaml and init --from's task.json, which cannot raise their own cap
+    TASK_FILE_MB: ClassVar[float] = 1.0
+
+    records_mb: float = setting(
+        256,
+        schema=_MEGABYTES,
+        help="largest JSON Lines file of records, in MB: seeds, test, --candidates, --input, --requests",
+    )
+    run_files_mb: float = setting(
+        1024, schema=_MEGABYTES, help="largest file of a run folder read back (candidates.jsonl...), in MB"
+    )
+    context_file_mb: float = setting(64, schema=_MEGABYTES, help="largest document in context/, in MB")
+    context_total_mb: float = setting(256, schema=_MEGABYTES, help="all of context/ together, in MB")
+    prompt_kb: float = setting(256, schema=_MEGABYTES, help="largest prompt template (prompts/*.txt), in kB")
+
+    def bytes(self, name: str) -> int:
+        """A limit in bytes, by field name (``records_mb``, ``prompt_kb``...)."""
+        scale = 1_000 if name.endswith("_kb") else 1_000_000
+        return int(getattr(self, name) * scale)
+
+    @staticmethod
+    def task_file_bytes() -> int:
+        return int(InputLimits.TASK_FILE_MB * 1_000_000)
+
+
+@attrs.define
+class ServeSettings(Settings):
+    """``germinate serve``'s limits: what one client may ask of the one student every client shares."""
+
+    section: ClassVar[str] = "serve"
+
+    max_request_bytes: int = setting(
+        1_048_576, schema=_POSITIVE_INT, help="largest request body accepted, in bytes (larger: HTTP 413)"
+    )
+    request_timeout: float = setting(
+        30.0,
+        schema=_POSITIVE,
+        help="seconds a client has to send a whole request (slower: HTTP 408), and for each write of the answer",
+    )
+    max_tokens: int = setting(
+        256,
+        schema=_POSITIVE_INT,
+        help="the most tokens one answer may have: a request's max_tokens is lowered to it, and it is the default",
+    )
+    max_prompt_tokens: int = setting(
+        2048,
+        schema=_POSITIVE_INT,
+        help="longest prompt the student is given; longer conversations lose their oldest turns first "
+        "(student.max_length and the model's context bound it too)",
+    )
+    max_waiting: int = setting(
+        8,
+        schema=_POSITIVE_INT,
+        help="requests answered or waiting for the student at once; more get HTTP 503 with Retry-After",
+    )
+
+
+@attrs.define
+class GateSettings(Settings):
+    """The teacher gate: the teacher k-shot on the seeds (leave-one-out) or a slice of the test
+    split, before any generation; PROCEED at ``proceed`` or better, RETHINK below ``rethink``,
+    ITERATE between."""
+
+    section: ClassVar[str] = "gate"
+
+    enabled: bool = setting(True, schema={"type": "boolean"}, help="run the gate first in `germinate run`")
+    source: str = setting(
+        "seeds",
+        schema={"enum": ["seeds", "test"]},
+        help="seeds: each seed answered with k other seeds as examples; test: a slice of the test split",
+    )
+    max_examples: int = setting(20, schema=_POSITIVE_INT, help="items the teacher answers at most")
+    k_shot: int | None = setting(
+        None, schema={"type": "integer", "minimum": 0}, help="examples in the prompt (default: evaluation.k_shot)"
+    )
+    proceed: float | None = setting(
+        None, schema=_PROBABILITY, help="PROCEED at this headline score or above (default: the task type's, 0.8)"
+    )
+    rethink: float = setting(0.6, schema=_PROBABILITY, help="RETHINK below this headline score")
+
+
+SECTIONS: tuple[type[Settings], ...] = (
+    StudentSettings,
+    GenerationSettings,
+    TrainSettings,
+    EvalSettings,
+    GateSettings,
+    ServeSettings,
+)
 
 
 def section_schema(cls: type[Settings]) -> dict[str, Any]:
@@ -179,10 +314,19 @@ def section_schema(cls: type[Settings]) -> dict[str, Any]:
 QUICK: dict[str, dict[str, Any]] = {
     "generation": {"n": 40, "batch_size": 8},
     "training": {"epochs": 4, "learning_rate": 5e-4, "batch_size": 4, "max_length": 512},
-    "evaluation": {"max_examples": 40, "repeats": 2, "max_new_tokens": 128},
+    "evaluation": {"max_examples": 40, "repeats": 2, "max_new_tokens": 128, "judge_calibration": 10},
+    "gate": {"max_examples": 10},
 }
 
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {"quick": QUICK}
+#: between quick and the paper's scale: a classification project end to end in about 45 minutes on a
+#: 2-core machine with the embedded models, with as many accepted examples as that allows
+STANDARD: dict[str, dict[str, Any]] = {
+    "generation": {"n": 300},
+    "training": {"epochs": 3, "learning_rate": 5e-4, "batch_size": 8, "max_length": 512},
+    "evaluation": {"max_examples": 100, "repeats": 2, "max_new_tokens": 128},
+}
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {"quick": QUICK, "standard": STANDARD}
 
 
 @attrs.frozen
@@ -193,6 +337,8 @@ class RunSettings:
     generation: GenerationSettings
     training: TrainSettings
     evaluation: EvalSettings
+    gate: GateSettings = attrs.field(factory=GateSettings)
+    serve: ServeSettings = attrs.field(factory=ServeSettings)
 
 
 def resolve(

@@ -35,13 +35,28 @@ def test_messages_api_request_and_response_shapes(tmp_path, monkeypatch):
     )
     assert "anthropic-version" in call.headers
     assert call.body["model"] == "claude-test" and call.body["max_tokens"] == 64 and call.body["temperature"] == 0.5
-    assert call.body["system"] == "Be brief."
+    # the system message (what every call of a stage shares) is marked for prompt caching
+    assert call.body["system"] == [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]
     assert call.body["messages"] == [{"role": "user", "content": "hello 0"}]
     assert [r.completion.text for r in results] == ["Bonjour", "Bonjour"]
     usage = engine.meter.usage[("generate", "claude-test")]
     assert usage.calls == 2 and usage.input_tokens == sum(r.completion.input_tokens for r in results) > 0
     assert results[0].completion.finish_reason == "end_turn"
     assert usage.cost == pytest.approx((usage.input_tokens * 3 + usage.output_tokens * 15) / 1e6)
+    # the first call wrote the cached system block, the second read it: counted as reused, and
+    # still part of the prompt's input tokens (Anthropic leaves cache reads out of input_tokens)
+    assert sorted(r.completion.reused_tokens for r in results) == [0, 2]
+    assert usage.reused_input_tokens == 2 and all(r.completion.input_tokens == 4 for r in results)
+
+
+def test_stop_sequences_are_sent(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    with LoopbackServer(lambda call: Action("ok", text="1. a")) as server:
+        project = project_with_teacher(
+            tmp_path / "p", {"backend": "anthropic", "model": "claude-test", "base_url": server.url}
+        )
+        run_sync(make_engine(project), requests(1, stop=["\n2."]))
+    assert server.calls[0].body["stop_sequences"] == ["\n2."] and "stop" not in server.calls[0].body
 
 
 def test_overload_and_rate_limit_are_retried(tmp_path, monkeypatch):

@@ -1,62 +1,47 @@
-"""Bad input through every command that does work, not only `check`: each broken project of the
-corpus, and faults only a working command meets (a folder it cannot write, a plugin that raises, a
-corrupt run folder, no test split...), gives one-line errors naming the file, line and field,
-exit code 2, no traceback, and leaves an existing run folder exactly as it was."""
+"""Bad input through every command that reads it, not only `check`: each broken input of the
+corpus goes through every command that reads it (for a project: every command that loads one),
+in a guarded child (a timeout per command, an address-space limit) and gives the case's one-line
+errors naming the file, line and field, exit code 2, no traceback, and leaves an existing run
+folder and everything around the project exactly as they were. Faults only a working command meets
+(a folder it cannot write, a plugin that raises, a corrupt run folder, no test split...) follow."""
 
-import hashlib
 import json
 import os
 
 import pytest
 from conftest import germinate
-from corpus_cases import cases, materialize, meta
+from corpus_cases import cases, commands, digest, existing_run, materialize_root, meta, run_guarded
 
 from germinate import hookimpl
 from germinate.validate.base import Validator, Verdict
 
 pytestmark = pytest.mark.fast
 
-COMMANDS = [("run",), ("generate",), ("train",), ("evaluate",), ("validate",), ("predict", "--input", "seeds.jsonl")]
-
 
 def _digest(folder):
-    return {
-        p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+    return digest(folder)
 
 
 def _existing_run(project):
-    """A run folder as an earlier generation left it."""
-    run = project / "runs" / "default"
-    run.mkdir(parents=True)
-    row = {"index": 0, "id": "c0", "record": {"input": "what is up", "output": "x"}, "theta": {}}
-    (run / "candidates.jsonl").write_text(json.dumps(row) + "\n")
-    (run / "accepted.jsonl").write_text("")
-    (run / "rejected.jsonl").write_text(json.dumps({**row, "validator": "schema"}) + "\n")
-    return run
+    return existing_run(project)
 
 
 @pytest.mark.parametrize("case", cases(), ids=lambda p: p.name)
-def test_every_command_reports_a_broken_project_and_keeps_the_run(case, tmp_path, germinate_cli):
-    project = materialize(case, tmp_path / "project")
-    if not (project / "seeds.jsonl").is_file():
-        commands_here = [c for c in COMMANDS if c[0] != "predict"]
-    else:
-        commands_here = COMMANDS
-    _existing_run(project)
-    before = _digest(project)
-    for command in commands_here:
-        args = [command[0], project] + [project / a if a.endswith(".jsonl") else a for a in command[1:]]
-        result = germinate_cli(*args)
-        assert result.exit_code == 2, (command, result.stdout, result.stderr)
-        assert result.stderr.splitlines() == meta(case)["expect"], command
-        assert _digest(project) == before, command
+def test_every_command_that_reads_the_input_reports_it_and_keeps_everything(case, tmp_path):
+    root = materialize_root(case, tmp_path / "case")
+    if meta(case).get("commands", "project") == "project" and not (root / "project" / "runs").exists():
+        existing_run(root / "project")
+    before = digest(root)
+    for outcome in run_guarded(root, commands(case)[1:]):
+        assert "exception" not in outcome, (outcome["args"], outcome["exception"])
+        assert outcome["exit"] == 2, outcome
+        assert outcome["stderr"].splitlines() == meta(case)["expect"], outcome["args"]
+    assert digest(root) == before, "the case's folders must be exactly as they were"
 
 
-def test_corpus_covers_at_least_fifty_inputs_for_the_commands():
-    assert len(cases()) * len(COMMANDS) >= 50 and len(cases()) >= 50
+def test_corpus_covers_every_command_that_loads_a_project():
+    invocations = sum(len(commands(case)) for case in cases())
+    assert invocations >= 1000 and len(cases()) >= 160
 
 
 def _good(make_project, tmp_path):

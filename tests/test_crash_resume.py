@@ -1,6 +1,7 @@
 """kill -9 a real `germinate generate` at 10 random moments: nothing accepted is lost, nothing is
 duplicated, no finished teacher call is paid for twice, and the final accepted set equals that of
-an uninterrupted run with the same seed."""
+an uninterrupted run with the same seed. Once with one example per call, once with several per
+call (a kill then lands in the middle of a call's batch of examples)."""
 
 import json
 import os
@@ -17,18 +18,22 @@ from fake_teacher import fake_teacher
 pytestmark = pytest.mark.slow
 
 N = 150
-DELAY = 0.1  # per teacher call: the run lasts long enough for every kill to land mid-work
 KILLS = 10
+# per teacher call, so that the run lasts long enough for every kill to land mid-work
+STYLES = {
+    "one-per-call": ({"batch_size": 4, "per_call": 1, "prompt_style": "single"}, 0.1),
+    "four-per-call": ({"batch_size": 8, "per_call": 4}, 0.4),
+}
 
 
-def _project(make_project, server):
+def _project(make_project, server, generation):
     return make_project(
         config={
             "task_type": "classification",
             "description": "Classify a product review as positive or negative.",
             "labels": ["positive", "negative"],
             "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1", "concurrency": 4},
-            "generation": {"batch_size": 4},
+            "generation": generation,
         }
     )
 
@@ -41,15 +46,17 @@ def _bodies(server):
     return Counter(json.dumps(c.body, sort_keys=True) for c in server.calls)
 
 
-def test_kill_at_random_moments_then_resume(make_project):
-    with fake_teacher(DELAY) as clean_server:
-        clean = _project(make_project, clean_server)
+@pytest.mark.parametrize("style", list(STYLES))
+def test_kill_at_random_moments_then_resume(make_project, style):
+    generation, delay = STYLES[style]
+    with fake_teacher(delay) as clean_server:
+        clean = _project(make_project, clean_server, generation)
         subprocess.run(GERMINATE + ["generate", str(clean), "--n", str(N)], check=True, capture_output=True)
         clean_bodies = _bodies(clean_server)
     rng = random.Random(2024)
     kills = starts = 0
-    with fake_teacher(DELAY) as server:
-        project = _project(make_project, server)
+    with fake_teacher(delay) as server:
+        project = _project(make_project, server, generation)
         while kills < KILLS and starts < 3 * KILLS:
             starts += 1
             process = subprocess.Popen(

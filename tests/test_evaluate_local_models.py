@@ -22,6 +22,7 @@ SMALL = {
     "generation": {"n": 4, "batch_size": 4},
     "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4, "save_steps": 100},
     "evaluation": {"max_examples": 6, "repeats": 2, "k_shot": 3},
+    "gate": {"max_examples": 6},
 }
 
 
@@ -31,7 +32,8 @@ def test_run_on_trec_writes_a_complete_report(tmp_path, datasets):
     config = yaml.safe_load((folder / "task.yaml").read_text())
     (folder / "task.yaml").write_text(yaml.safe_dump({**config, **SMALL}, sort_keys=False))
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    first = germinate("run", folder, env=env, check=0, timeout=1800)
+    # --force: this test is about the report, whatever the small local teacher's gate verdict
+    first = germinate("run", folder, "--force", env=env, check=0, timeout=1800)
     run = folder / "runs" / "default"
     report = json.loads((run / "report.json").read_text())
     names = {"teacher", "trained-r0", "trained-r1", "seeds-r0", "seeds-r1", "base"}
@@ -54,13 +56,15 @@ def test_run_on_trec_writes_a_complete_report(tmp_path, datasets):
         for r in (0, 1)
     }
     assert len(seeds_used) == 2
+    assert report["gate"]["verdict"] in ("PROCEED", "ITERATE", "RETHINK") and report["gate"]["examples"] == 6
+    assert set(report["points"]["trained"]["metrics"]) == {"accuracy", "macro_f1"}
     table = (run / "report.md").read_text()
     assert table.count("| trec | classification | accuracy | 6 |") == 1
     assert (run / "report.png").read_bytes()[:4] == b"\x89PNG"
     assert "| trec |" in first.stdout
 
     stamps = {p: p.stat().st_mtime_ns for p in run.glob("model*/adapter/adapter_model.safetensors")}
-    again = germinate("run", folder, env=env, check=0, timeout=1800)
+    again = germinate("run", folder, "--force", env=env, check=0, timeout=1800)
     assert "predicting" not in again.stdout and "train trained" not in again.stdout
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert json.loads((run / "report.json").read_text())["points"] == report["points"]

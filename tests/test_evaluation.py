@@ -110,18 +110,23 @@ def test_teacher_point_scored_with_judge_and_reported(qa_project):
         else:
             assert row["correct"] is True and row["judged_by"] == "judge"
     expected = sum(1 for r in rows if r["correct"])
-    assert result.points["teacher"]["mean"] == pytest.approx(expected / 12)
+    assert all(r["metrics"]["judge"] == float(r["correct"]) for r in rows)
+    assert result.points["teacher"]["metrics"]["judge"]["mean"] == pytest.approx(expected / 12)
+    # the headline is token F1, computed from the same rows; the judge's column sits beside it
+    f1 = sum(r["metrics"]["token_f1"] for r in rows) / 12
+    assert result.headline == "token_f1" and result.points["teacher"]["mean"] == pytest.approx(f1)
+    assert [m["name"] for m in result.metrics] == ["token_f1", "exact_match", "rouge_l", "judge"]
     assert result.models["teacher"]["unparseable"] == 2
-    check = result.judge["check"]
-    assert check["reliable"] and check["own_accepted"] == check["own_answers"] == 10
+    calibration = result.judge["calibration"]
+    assert calibration["kappa"] > 0.8 and not calibration["flagged"]
+    assert calibration["by_kind"]["gold"] == {"items": 12, "judged_correct": 12}
     assert result.judge["prompt_id"] == JUDGE_PROMPT_VERSION
     paths = report_stage(run, result)
     table = paths["md"].read_text()
-    assert (
-        f"| hotpotqa | open_book_qa | LLM-judge accuracy | 12 | {cell(result.points['teacher'])} | - | - | - |" in table
-    )
+    assert f"| hotpotqa | open_book_qa | token F1 | 12 | {cell(result.points['teacher'])} | - | - | - |" in table
+    assert "| point | token F1 (headline) | EM | ROUGE-L | judge (κ " in table
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert json.loads(paths["json"].read_text())["points"]["teacher"]["mean"] == pytest.approx(expected / 12)
+    assert json.loads(paths["json"].read_text())["points"]["teacher"]["mean"] == pytest.approx(f1)
 
 
 def test_a_judge_that_always_agrees_is_flagged(qa_project):
@@ -129,8 +134,9 @@ def test_a_judge_that_always_agrees_is_flagged(qa_project):
     with LoopbackServer(lambda call: Action("ok", text="CORRECT")) as server:
         project = _configure(folder, server)
         run, result = _evaluate(project)
-    assert result.judge["check"]["swapped_rejected"] == 0 and not result.judge["check"]["reliable"]
-    assert "(unreliable judge)" in report_stage(run, result)["md"].read_text()
+    calibration = result.judge["calibration"]
+    assert calibration["tnr"] == 0.0 and calibration["kappa"] == 0.0 and calibration["flagged"]
+    assert "unreliable)" in report_stage(run, result)["md"].read_text()
 
 
 def test_custom_judge_prompt_is_used_and_versioned(qa_project):
@@ -151,7 +157,7 @@ def test_custom_judge_prompt_is_used_and_versioned(qa_project):
         _, result = _evaluate(project)
     assert result.judge["prompt_id"] == prompt_id
     assert any(text.startswith("GRADE nothing against") for text in seen)
-    assert result.points["teacher"]["mean"] == 0.0
+    assert result.points["teacher"]["metrics"]["judge"]["mean"] == 0.0
 
 
 def test_bad_judge_prompt_is_a_clear_error(qa_project, tmp_path):
@@ -159,11 +165,13 @@ def test_bad_judge_prompt_is_a_clear_error(qa_project, tmp_path):
     config = yaml.safe_load((folder / "task.yaml").read_text())
     config["evaluation"] = {"judge": {"prompt": "Is {answer} right?"}}
     (folder / "task.yaml").write_text(yaml.safe_dump(config))
-    with pytest.raises(GerminateError) as error:
+    with pytest.raises(GerminateError) as error:  # found when the project is loaded, before any stage
         judge_prompt(load_project(folder))
-    assert str(error.value.problems[0]) == (
-        "task.yaml: evaluation.judge.prompt: unknown placeholder {answer} "
-        "(available: description, input, reference, prediction)"
+    where, message = str(error.value.problems[0]).split(": ", 1)
+    lines = (folder / "task.yaml").read_text().splitlines()
+    assert lines[int(where.split(":")[1]) - 1].strip().startswith("prompt: Is {answer}")
+    assert message == (
+        "evaluation.judge.prompt: unknown placeholder {answer} (available: description, input, reference, prediction)"
     )
 
 
@@ -209,3 +217,55 @@ def test_teacher_prompt_for_tool_calls_carries_the_catalog_and_only_seeds():
     assert [m["role"] for m in messages[1:]] == ["user", "assistant"] * 3 + ["user"]
     assert messages[-1]["content"] == project.test[0].data["input"]
     assert [json.loads(m["content"]) for m in messages[2:-1:2]] == [s["output"] for s in shots]
+
+
+def test_tool_call_report_has_ast_staged_columns_error_kinds_and_readable_mistakes(tmp_path):
+    """A loopback teacher that gets one argument wrong in every third answer, calls the wrong tool
+    in every fifth and answers prose for one: the report shows each kind and the differing field."""
+    import shutil
+    from pathlib import Path
+
+    from germinate.testing.loopback import LoopbackServer
+
+    folder = tmp_path / "smart-home"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "smart-home", folder)
+    test = [json.loads(line) for line in (folder / "test.jsonl").read_text().splitlines()][:10]
+    (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test))
+    wanted = {r["input"]: r["output"] for r in test}
+
+    def teacher(call):
+        request = last_user_text(call.body)
+        i = list(wanted).index(request)
+        call_ = json.loads(json.dumps(wanted[request]))
+        if i == 9:
+            return Action("ok", text="Sorry, I cannot help with that.")
+        if i % 5 == 0:
+            call_["name"] = "lock_door" if call_["name"] != "lock_door" else "set_timer"
+        elif i % 3 == 0:
+            key = sorted(call_["arguments"])[0]
+            call_["arguments"][key] = wrong(call_["arguments"][key])
+        return Action("ok", text=json.dumps(call_))
+
+    def wrong(value):  # a wrong value of the right type
+        return (not value) if isinstance(value, bool) else value + 1 if isinstance(value, (int, float)) else "WRONG"
+
+    with LoopbackServer(teacher) as server:
+        project = _configure(folder, server)
+        run, result = _evaluate(project)
+    rows = [json.loads(line) for line in (run.predictions / "teacher.jsonl").read_text().splitlines()]
+    kinds = {r["index"]: r["error_type"] for r in rows if r["error_type"]}
+    assert kinds == {0: "wrong_tool", 3: "wrong_value", 5: "wrong_tool", 6: "wrong_value", 9: "unparseable"}
+    assert result.models["teacher"]["errors"] == {"wrong_tool": 2, "wrong_value": 2, "unparseable": 1}
+    metrics = result.points["teacher"]["metrics"]
+    assert metrics["ast"]["mean"] == pytest.approx(0.5) and metrics["valid_call"]["mean"] == pytest.approx(0.9)
+    # staged: 5 right (1.0), 2 wrong values (0.75: the keys are right), 2 wrong tools (0.25), 1 unreadable (0)
+    assert metrics["staged"]["mean"] == pytest.approx((5 + 2 * 0.75 + 2 * 0.25) / 10)
+    report = report_stage(run, result)["md"].read_text()
+    assert "| point | AST (headline) | staged | valid call | right tool | right keys | exact |" in report
+    assert "wrong_tool 2, wrong_value 2, unparseable 1" in report
+    three = next(r for r in rows if r["index"] == 3)
+    key = sorted(test[3]["output"]["arguments"])[0]
+    value = test[3]["output"]["arguments"][key]
+    line = f"arguments.{key}: {json.dumps(wrong(value))} -> {json.dumps(value)}"
+    assert three["differences"] == [line] and f"  - `{line}`" in report
+    assert f"  - `name: lock_door -> {test[0]['output']['name']}`" in report

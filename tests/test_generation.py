@@ -45,7 +45,10 @@ def test_generates_valid_records_with_theta_properties_and_coverage(make_project
     rejected = _rows(run / "rejected.jsonl")
     assert len(candidates) == 12 + len(rejected)
     assert {r["validator"] for r in rejected} <= {"format", "length", "novelty", "parse", "schema"}
-    assert any(r["validator"] == "parse" and r["reason"] == "parse: empty reply" for r in rejected)
+    # per_call 8 (the default): each call's examples share its prompt and carry their place in its list
+    for start in range(0, len(candidates) - 7, 8):
+        call = candidates[start : start + 8]
+        assert len({c["prompt_hash"] for c in call}) == 1 and [c["item"] for c in call] == list(range(1, 9))
     properties = json.loads((run / "properties.json").read_text())
     assert properties["active"] == ["complexity", "label"]
     assert properties["properties"]["label"]["counts"] == {"positive": 5, "negative": 5}
@@ -101,19 +104,47 @@ def test_dry_run_sends_nothing(make_project):
         result = germinate("generate", project, "--n", "100", "--dry-run", check=0)
         assert server.calls == []
     estimate = json.loads(result.stdout)
-    assert estimate["at_least_calls"] == 110 and estimate["model"] == "fake"
+    # 10 seeds labelled, then 100 examples at 8 per call
+    assert estimate["at_least_calls"] == 10 + 13 and estimate["model"] == "fake"
 
 
 def test_prompt_templates_are_overridable_without_code(make_project):
     with fake_teacher() as server:
-        project = _project(make_project, server)
+        project = _project(make_project, server, prompts={"system": "MY SYSTEM. Labels: {labels}."})
+        (project / "prompts").mkdir()
+        (project / "prompts" / "generate.txt").write_text(
+            "MY TEMPLATE. {description} Write reviews.\nRequests:\n{requests}"
+        )
+        germinate("generate", project, "--n", "2", check=0)
+        bodies = [c.body["messages"] for c in server.calls if "MY TEMPLATE" in str(c.body)]
+    assert bodies and all(m[1]["content"].startswith("MY TEMPLATE. Classify a product review") for m in bodies)
+    assert all(m[0]["content"] == "MY SYSTEM. Labels: positive, negative." for m in bodies)
+
+
+def test_single_style_sends_one_example_per_call_with_the_old_prompts(make_project):
+    with fake_teacher() as server:
+        project = _project(make_project, server, prompt_style="single", per_call=1)
         (project / "prompts").mkdir()
         (project / "prompts" / "generate.txt").write_text(
             'MY TEMPLATE. {description} Write a review; the correct label is "{label}". {instructions}'
         )
-        germinate("generate", project, "--n", "2", check=0)
+        germinate("generate", project, "--n", "4", check=0)
         prompts = [c.body["messages"][1]["content"] for c in server.calls if "MY TEMPLATE" in str(c.body)]
-    assert prompts and all(p.startswith("MY TEMPLATE. Classify a product review") for p in prompts)
+    candidates = _rows(project / "runs" / "default" / "candidates.jsonl")
+    assert len(prompts) == len(candidates) >= 4 and all("item" not in c for c in candidates)
+    assert all(p.startswith("MY TEMPLATE. Classify a product review") for p in prompts)
+
+
+def test_single_style_needs_one_example_per_call(make_project):
+    with fake_teacher() as server:
+        project = _project(make_project, server, prompt_style="single", per_call=3)
+        result = germinate("generate", project, "--n", "2")
+        assert server.calls == []
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "task.yaml: generation.prompt_style: 'single' writes one example per call; "
+        "set generation.per_call to 1 (it is 3)"
+    )
 
 
 def test_bad_prompt_override_is_a_clear_error(make_project):
@@ -122,8 +153,8 @@ def test_bad_prompt_override_is_a_clear_error(make_project):
         result = germinate("generate", project, "--n", "2")
     assert result.returncode == 2
     assert result.stderr.strip().endswith(
-        "generation.prompts.generate: unknown placeholder {colour} (available: description, instructions, "
-        "label, other_examples, target_examples)"
+        "generation.prompts.generate: unknown placeholder {colour} (available: count, description, examples, "
+        "properties, requests)"
     )
 
 
@@ -143,5 +174,6 @@ def test_topic_and_length_properties_with_fallback(make_project):
     assert sum(properties["properties"]["topic"]["counts"].values()) == 0  # unusable labels: prior only
     accepted = [r for r in _rows(run / "accepted.jsonl") if r["source"] == "synthetic"]
     assert all(set(r["theta"]) == {"complexity", "length", "topic", "label"} for r in accepted)
-    prompts = [c.body["messages"][1]["content"] for c in server.calls if "correct label is" in str(c.body)]
-    assert any("The example should be about" in p for p in prompts)
+    # what each value asks for is said once, in the system message every generation call shares
+    systems = {c.body["messages"][0]["content"] for c in server.calls if "Requests:" in str(c.body)}
+    assert len(systems) == 1 and '"topic: travel": The example should be about travel.' in systems.pop()

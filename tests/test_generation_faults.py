@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import germinate
-from fake_teacher import answer
+from fake_teacher import FakeTeacher
 
 from germinate.testing.loopback import Action, LoopbackServer, last_user_text
 
@@ -25,12 +25,15 @@ FAULTS = [
 KINDS = {"rate_limited", "server_error", "timeout", "connection", "bad_response"}
 
 
+TEACHER = FakeTeacher()
+
+
 def flaky(call):
     prompt = last_user_text(call.body)
     digest = int(hashlib.sha256(prompt.encode()).hexdigest(), 16)
     if call.attempt == 1 and digest % 10 < 3:  # 30% of calls fail on their first attempt
         return FAULTS[(digest >> 8) % len(FAULTS)]
-    return Action("ok", text=answer(prompt))
+    return Action("ok", text=TEACHER.reply(call.body))
 
 
 def test_run_survives_a_flaky_teacher(make_project):
@@ -55,7 +58,8 @@ def test_run_survives_a_flaky_teacher(make_project):
             },
             test=test,
         )
-        result = germinate("run", project, "--n", "30", "--points", "teacher")
+        # the fake teacher cannot classify: the gate says RETHINK, and --force goes on through the faults
+        result = germinate("run", project, "--n", "30", "--points", "teacher", "--force")
         first_attempts = sum(1 for c in server.calls if c.attempt == 1)
         faulty = sum(
             1 for c in server.calls if c.attempt == 1 and isinstance(flaky(c), Action) and flaky(c).kind != "ok"

@@ -115,7 +115,7 @@ def test_cli_help_does_not_import_heavy_modules():
     code = (
         "import sys; from germinate.cli import main; sys.argv=['germinate','--help'];\n"
         "try: main()\nexcept SystemExit: pass\n"
-        "heavy = [m for m in ('torch','transformers','openai','anthropic','numpy','rouge_score') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch','transformers','openai','anthropic','numpy','rouge_score','jsonschema','regex') if m in sys.modules]\n"
         "print('HEAVY', heavy)"
     )
     import subprocess

@@ -46,6 +46,7 @@ def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):
             "generation": {"n": 4, "batch_size": 4},
             "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4},
             "evaluation": {"max_examples": 4, "repeats": 1, "k_shot": 3},
+            "gate": {"max_examples": 4},
         }
     )
     (project / "task.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -58,7 +59,8 @@ def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):
             "GERMINATE_MODEL_CACHE", str(Path.home() / ".cache" / "germinate" / "models")
         ),
     }
-    result = germinate("run", project, env=env, timeout=1800)
+    # --force: the gate's calls go through the keyed server too, whatever its verdict
+    result = germinate("run", project, "--force", env=env, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (project / "runs" / "default" / "report.md").exists()
     assert KEY not in result.stdout and KEY not in result.stderr

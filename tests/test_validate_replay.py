@@ -17,6 +17,8 @@ def _rows(path):
 def trec_run(datasets, tmp_path, germinate_cli):
     project = tmp_path / "trec"
     assert germinate_cli("init", project, "--from", datasets / "trec").exit_code == 0
+    with (project / "task.yaml").open("a") as config:  # replay mechanics here; the teacher's view is tested elsewhere
+        config.write("\nvalidation:\n  agreement: false\n")
     test = _rows(datasets / "trec" / "test.jsonl")[:200]
     candidates = [
         {"id": f"c{i:05d}", "record": r, "raw": json.dumps(r), "error": None, "theta": {"complexity": "simple"}}
@@ -41,7 +43,7 @@ def trec_run(datasets, tmp_path, germinate_cli):
 
 def test_ledger_explains_every_rejection(trec_run, germinate_cli):
     project, run, candidates = trec_run
-    result = germinate_cli("validate", project)
+    result = germinate_cli("validate", project, "--apply")
     assert result.exit_code == 0, result.stderr
     accepted, rejected = _rows(run / "accepted.jsonl"), _rows(run / "rejected.jsonl")
     seeds = [r for r in accepted if r["source"] == "seed"]
@@ -58,7 +60,7 @@ def test_ledger_explains_every_rejection(trec_run, germinate_cli):
         assert row["validator"] and row["reason"] and "raw" in row and row["id"]
     assert json.loads((run / "validation.json").read_text())["rejected"]["teacher"]["count"] == 1
     summary = json.loads((run / "validation.json").read_text())
-    assert summary["order"] == ["format", "length", "schema", "novelty"]
+    assert summary["order"] == ["format", "structure", "length", "schema", "grounding", "novelty"]
     assert summary["settings"]["novelty"] == {"tau_min": 0.1, "tau_max": 0.9}
     assert sum(v["count"] for v in summary["rejected"].values()) == len(rejected)
     assert summary["accepted"] == len(accepted) - 20
@@ -66,7 +68,9 @@ def test_ledger_explains_every_rejection(trec_run, germinate_cli):
 
 def test_replay_shows_change_and_writes_only_with_apply(trec_run, germinate_cli):
     project, run, _ = trec_run
-    germinate_cli("validate", project)
+    shown = germinate_cli("validate", project)  # a fresh run too: nothing written without --apply
+    assert "nothing written" in shown.stdout and not (run / "accepted.jsonl").exists()
+    germinate_cli("validate", project, "--apply")
     before = (run / "accepted.jsonl").read_bytes(), (run / "rejected.jsonl").read_bytes()
     result = germinate_cli("validate", project, "--set", "novelty.tau_max=0.6", "--disable", "length")
     assert result.exit_code == 0, result.stderr
@@ -75,7 +79,10 @@ def test_replay_shows_change_and_writes_only_with_apply(trec_run, germinate_cli)
     applied = germinate_cli("validate", project, "--set", "novelty.tau_max=0.6", "--disable", "length", "--apply")
     assert applied.exit_code == 0
     summary = json.loads((run / "validation.json").read_text())
-    assert summary["order"] == ["format", "schema", "novelty"] and summary["settings"]["novelty"]["tau_max"] == 0.6
+    assert (
+        summary["order"] == ["format", "structure", "schema", "grounding", "novelty"]
+        and summary["settings"]["novelty"]["tau_max"] == 0.6
+    )
     for row in _rows(run / "accepted.jsonl"):
         if row["source"] != "seed":
             assert row["scores"]["novelty"] <= 0.6
@@ -95,7 +102,7 @@ def test_replay_matches_a_fresh_validation_with_the_same_settings(trec_run, germ
     [
         (
             ["--set", "noveltyy.tau_max=0.5"],
-            "--set: noveltyy: unknown validator (installed: format, length, novelty, schema)",
+            "--set: noveltyy: unknown validator (installed: agreement, format, grounding, length, novelty, schema, structure)",
         ),
         (["--set", "tau_max=0.5"], "--set: tau_max=0.5: expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85"),
         (["--set", "novelty.tau_max=high"], "validation: novelty.tau_max: expected number, got string 'high'"),
@@ -114,7 +121,7 @@ def test_validate_external_records_and_missing_candidates(datasets, tmp_path, ge
     germinate_cli("init", project, "--from", datasets / "git_tool_calling")
     missing = germinate_cli("validate", project)
     assert missing.exit_code == 2 and "no candidates yet" in missing.stderr
-    result = germinate_cli("validate", project, "--candidates", datasets / "git_tool_calling" / "test.jsonl")
+    result = germinate_cli("validate", project, "--candidates", datasets / "git_tool_calling" / "test.jsonl", "--apply")
     assert result.exit_code == 0, result.stderr
     accepted = _rows(project / "runs" / "default" / "accepted.jsonl")
     assert all(r["record"]["output"]["name"].startswith("git_") for r in accepted)

@@ -193,6 +193,6 @@ def test_cascade_order_disable_and_first_rejection():
     seeds = SEEDS
     config = {"labels": ["yes", "no"], "validation": {"order": ["novelty", "length"], "format": False}}
     cascade = build_cascade(get_plugins().task_types["classification"], config, seeds)
-    assert cascade.names == ["novelty", "length", "schema"]
+    assert cascade.names == ["novelty", "length", "structure", "schema", "grounding"]
     decision = cascade.judge({"input": "# x", "output": "maybe"})  # novelty sees no overlap first
     assert decision.validator == "novelty" and "off-task" in decision.verdict.reason

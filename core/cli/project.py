@@ -30,16 +30,28 @@ def check_command(project: Path) -> None:
 
 
 def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
+    from germinate.files import decode, read_bytes
+    from germinate.jsonl import parse_json
+    from germinate.settings import InputLimits
+
     if schema.get("type") == "array" and schema.get("items", {}).get("type") == "string":
         return [part.strip() for part in text.split(",") if part.strip()]
     try:  # JSON first: a long JSON text is no file name (and would raise "name too long")
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return parse_json(text)
+    except ValueError:
         pass
+    path = Path(text).expanduser()
     try:
-        return json.loads(Path(text).expanduser().read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, OSError) as exc:
+        if path.exists():
+            text = decode(
+                read_bytes(path, str(path), limit=InputLimits.task_file_bytes(), setting="the cap on answer files"),
+                str(path),
+            )
+        return parse_json(text)
+    except (ValueError, OSError) as exc:  # not JSON, JSON germinate refuses (duplicate keys, NaN...), no file
         raise click.BadParameter(f"expected JSON or a JSON file: {exc}") from None
+    except GerminateError as exc:
+        raise click.BadParameter(str(exc.problems[0])) from None
 
 
 def _ask_required(family: Any, known: dict[str, Any]) -> dict[str, Any]:

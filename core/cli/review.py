@@ -76,8 +76,8 @@ def review_command(
     from germinate.validate.review import decide, listing, record_reviews, select
 
     loaded = load_project(project)
-    run = RunFolder.of(project, run_name)
-    candidates = {c["id"]: c for c in load_candidates(run, None)}
+    run = RunFolder.of(project, run_name, loaded.limits)
+    candidates = {c["id"]: c for c in load_candidates(run, None, loaded)}
     if reject or accept or set_output or set_record or clear:
         reviews = decide(
             loaded.task_type,

@@ -4,7 +4,9 @@ Heavy imports stay inside command bodies, so ``germinate --help`` answers quickl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +15,49 @@ import click
 from germinate import __version__
 from germinate.evaluate.points import POINTS
 from germinate.plugins import get_plugins
-from germinate.problems import GerminateError
-from germinate.settings import PRESETS, QUICK
+from germinate.problems import GerminateError, located, one_line
+from germinate.run_folder import check_run_name
+from germinate.settings import PRESETS, QUICK, STANDARD
 
 EXIT_BAD_INPUT = 2
+# click >= 8.2 reports a group called without a command as an error that carries the help text
+_HELP_ERRORS: tuple[type[click.ClickException], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",) if hasattr(click.exceptions, name)
+)
 
 
 def echo_err(line: str) -> None:
-    click.echo(line, err=True)
+    """Print one line to stderr: control characters shown escaped, anything key-shaped redacted."""
+    click.echo(one_line(line), err=True)
 
 
 class GerminateGroup(click.Group):
     """Turns GerminateError into ``file:line: field: message`` lines and exit code 2, never a
-    traceback; Ctrl-C exits 130 with a note that rerunning resumes."""
+    traceback; a usage error (a bad option value) is one line and exit code 2 too; Ctrl-C exits
+    130 with a note that rerunning resumes."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _HELP_ERRORS as exc:  # `germinate` alone: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:  # click would print usage and a hint: three more lines
+            echo_err(f"germinate: {exc.format_message()}")
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            echo_err("germinate: aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -64,14 +96,62 @@ def console() -> Any:
     return Console()
 
 
-def preset(quick: bool) -> str | None:
-    return "quick" if quick else None
+def preset(quick: bool, standard: bool = False) -> str | None:
+    """The chosen size preset's name (None: the paper's scale)."""
+    if quick and standard:
+        raise click.UsageError("--quick and --standard are two sizes; choose one")
+    return "quick" if quick else "standard" if standard else None
 
 
 # -- options several commands share -------------------------------------------------------------
 
 project_argument = click.argument("project", type=click.Path(path_type=Path), default=".")
-run_option = click.option("--run", "run_name", default="default", show_default=True, help="Run folder under runs/.")
+
+
+def _run_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return check_run_name(value)
+    except GerminateError as exc:
+        raise click.BadParameter(located(exc.problems)[0].message, ctx, param) from None
+
+
+run_option = click.option(
+    "--run",
+    "run_name",
+    default="default",
+    show_default=True,
+    callback=_run_name,
+    help="Run folder under runs/ (a plain name: letters, digits, '.', '_', '-').",
+)
+
+
+class FiniteFloat(click.ParamType):
+    """A finite number (NaN and infinities refused) of at least ``minimum``."""
+
+    name = "number"
+
+    def __init__(self, minimum: float = 0.0, open_below: bool = False) -> None:
+        self.minimum, self.open_below = minimum, open_below
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if number < self.minimum or (self.open_below and number == self.minimum):
+            self.fail(f"{value!r} must be {'above' if self.open_below else 'at least'} {self.minimum:g}", param, ctx)
+        return number
+
+
+def count(minimum: int = 1, maximum: int | None = None) -> click.IntRange:
+    """A whole number within bounds (``--n``, ``--batch-size``...)."""
+    return click.IntRange(minimum, maximum)
+
+
+#: USD: a finite number, zero or more
+MONEY = FiniteFloat(0.0)
 
 
 def parse_points(text: str) -> tuple[str, ...]:
@@ -96,14 +176,24 @@ EVAL_OPTIONS = [
     run_option,
     click.option("--quick", is_flag=True, help="The small-machine preset: " + _describe(PRESETS["quick"])),
     click.option(
+        "--standard",
+        is_flag=True,
+        help="About 45 minutes a classification project on 2 cores: " + _describe(PRESETS["standard"]),
+    ),
+    click.option(
         "--points", default=",".join(POINTS), show_default=True, help="Reference points to evaluate (comma-separated)."
     ),
-    click.option("--repeats", type=int, default=None, help="Training runs per trained point (default 3)."),
-    click.option("--k-shot", type=int, default=None, help="Seed examples in the teacher's prompt (default 5)."),
-    click.option("--max-examples", type=int, default=None, help="Evaluate a fixed random subset of the test split."),
+    click.option("--repeats", type=count(1, 1000), default=None, help="Training runs per trained point (default 3)."),
+    click.option(
+        "--k-shot", type=count(0, 10_000), default=None, help="Seed examples in the teacher's prompt (default 5)."
+    ),
+    click.option(
+        "--max-examples", type=count(1), default=None, help="Evaluate a fixed random subset of the test split."
+    ),
 ]
 
 QUICK_GENERATION = QUICK["generation"]
+STANDARD_GENERATION = STANDARD["generation"]
 
 
 def with_options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:

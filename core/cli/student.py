@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import cli, console, project_argument, run_option
-from germinate.problems import GerminateError
+from germinate.cli.root import FiniteFloat, cli, console, count, project_argument, run_option
+from germinate.problems import GerminateError, Problem, located
 
 _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter folder."
 
@@ -16,7 +16,7 @@ _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter fold
 @project_argument
 @run_option
 @click.option("--seeds-only", is_flag=True, help="Train on the seeds alone (the seed-student baseline).")
-@click.option("--epochs", type=float, default=None, help="Override training.epochs.")
+@click.option("--epochs", type=FiniteFloat(0, open_below=True), default=None, help="Override training.epochs.")
 @click.option(
     "--merge",
     "merge",
@@ -24,7 +24,7 @@ _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter fold
     default=None,
     help="Also write a merged plain HF model (or set training.merge).",
 )
-@click.option("--save-steps", type=int, default=None, help="Checkpoint every N optimizer steps.")
+@click.option("--save-steps", type=count(1), default=None, help="Checkpoint every N optimizer steps.")
 def train_command(
     project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None, save_steps: int | None
 ) -> None:
@@ -34,6 +34,7 @@ def train_command(
     from germinate.project.load import load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
+    from germinate.student.train import main_process
 
     loaded = load_project(project)
     # an absent --merge must not override training.merge in task.yaml
@@ -42,9 +43,15 @@ def train_command(
     )
     out = console()
     result = train_one(
-        loaded, RunFolder.of(project, run_name), settings.training, settings.student, out, seeds_only=seeds_only
+        loaded,
+        RunFolder.of(project, run_name, loaded.limits),
+        settings.training,
+        settings.student,
+        out,
+        seeds_only=seeds_only,
     )
-    render.training(out, result)
+    if main_process():  # under `accelerate launch`, one summary, not one per process
+        render.training(out, result)
 
 
 @cli.command("predict")
@@ -54,7 +61,7 @@ def train_command(
     "input_file",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     required=True,
-    help="JSONL of records in the task's format (outputs, if present, are kept as references).",
+    help="JSONL of records in the task's format; outputs may be left out (if present, they are kept as references).",
 )
 @click.option(
     "--output",
@@ -65,8 +72,8 @@ def train_command(
 )
 @run_option
 @click.option("--model", "which", default="trained", show_default=True, help=_MODEL_HELP)
-@click.option("--batch-size", type=int, default=8, show_default=True)
-@click.option("--max-new-tokens", type=int, default=256, show_default=True)
+@click.option("--batch-size", type=count(1, 4096), default=8, show_default=True)
+@click.option("--max-new-tokens", type=count(1, 1_000_000), default=256, show_default=True)
 def predict_command(
     project: Path,
     input_file: Path,
@@ -78,20 +85,28 @@ def predict_command(
 ) -> None:
     """Run a student over a JSONL file, batched, and write its predictions."""
     from germinate.jsonl import read_jsonl, write_jsonl
-    from germinate.project.load import load_project
+    from germinate.project.load import input_problems, load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
-    from germinate.student.infer import Student, prompt_messages, resolve_model
+    from germinate.student.infer import Student, resolve_model
+    from germinate.student.messages import prompt_messages, trained_system
 
     loaded = load_project(project)
-    records, problems = read_jsonl(input_file, str(input_file))
+    records, problems = read_jsonl(
+        input_file, str(input_file), limit=loaded.limits.bytes("records_mb"), setting="limits.records_mb"
+    )
+    problems += input_problems(records, str(input_file), loaded.task_type)
     if problems:
-        raise GerminateError(problems)
-    run = RunFolder.of(project, run_name)
+        ordered: list[Problem] = sorted(located(problems), key=lambda problem: problem.line or 0)
+        raise GerminateError(ordered)
+    if not records:
+        raise GerminateError(Problem(str(input_file), None, None, "no records to predict"))
+    run = RunFolder.of(project, run_name, loaded.limits)
     student = resolve(loaded.config).student
     base, adapter = resolve_model(student, run, which)
     model = Student(base, adapter, student.dtype, student.max_length)
-    conversations = [prompt_messages(loaded.task_type, r.data, loaded.config["description"]) for r in records]
+    system = trained_system(adapter, loaded.config)
+    conversations = [prompt_messages(loaded.task_type, r.data, system) for r in records]
     with console().status(f"predicting {len(records)} records"):
         outputs = model.generate(conversations, max_new_tokens=max_new_tokens, batch_size=batch_size)
     target = output_file or run.ensure().predict_output
@@ -105,21 +120,60 @@ def predict_command(
 @project_argument
 @run_option
 @click.option("--model", "which", default="trained", show_default=True, help=_MODEL_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
-def serve_command(project: Path, run_name: str, which: str, host: str, port: int) -> None:
-    """Serve the student as an OpenAI-compatible API (/v1/chat/completions, /v1/models)."""
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; other than loopback, anyone who can reach it can use it.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--api-key",
+    envvar="GERMINATE_API_KEY",
+    default=None,
+    help="Require 'Authorization: Bearer KEY' (better: set GERMINATE_API_KEY, which no process list shows).",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    help="A Host header name to answer besides loopback ones (behind a proxy); repeatable.",
+)
+def serve_command(
+    project: Path, run_name: str, which: str, host: str, port: int, api_key: str | None, allow_hosts: tuple[str, ...]
+) -> None:
+    """Serve the student as an OpenAI-compatible API (/v1/chat/completions, /v1/models, /health).
+
+    Limits (task.yaml's serve: section): request size, time to send a request, prompt and answer
+    tokens, requests waiting for the student."""
     from germinate.project.load import load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
     from germinate.student.infer import Student, resolve_model
-    from germinate.student.serve import make_server
+    from germinate.student.messages import trained_system
+    from germinate.student.serve import is_loopback, make_server
 
     loaded = load_project(project)
-    student = resolve(loaded.config).student
-    base, adapter = resolve_model(student, RunFolder.of(project, run_name), which)
+    settings = resolve(loaded.config)
+    student = settings.student
+    base, adapter = resolve_model(student, RunFolder.of(project, run_name, loaded.limits), which)
+    if not is_loopback(host):
+        click.echo(
+            f"germinate: warning: serving on {host}, not a loopback address: anyone who can reach this machine "
+            + ("and knows the API key can use the student" if api_key else "can use the student (set --api-key)"),
+            err=True,
+        )
     server = make_server(
-        Student(base, adapter, student.dtype, student.max_length), loaded.name, loaded.config["description"], host, port
+        Student(base, adapter, student.dtype, student.max_length),
+        loaded.name,
+        trained_system(adapter, loaded.config),
+        host,
+        port,
+        task_type=loaded.task_type,
+        config=loaded.config,
+        limits=settings.serve,
+        api_key=api_key or None,
+        allow_hosts=allow_hosts,
     )
     click.echo(f"serving {loaded.name} on http://{host}:{server.server_address[1]}/v1 (Ctrl-C to stop)", err=True)
     try:

@@ -7,8 +7,26 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import cli, console
+from germinate.cli.root import MONEY, cli, console, count
 from germinate.problems import GerminateError
+
+#: one line of ``ask --requests``
+REQUEST_SCHEMA = {
+    "type": "object",
+    "required": ["messages"],
+    "properties": {
+        "messages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["role", "content"],
+                "properties": {"role": {"enum": ["system", "user", "assistant"]}, "content": {"type": "string"}},
+            },
+        },
+        "params": {"type": "object"},
+    },
+}
 
 
 @cli.command("ask")
@@ -20,10 +38,12 @@ from germinate.problems import GerminateError
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help='JSONL of {"messages": [...], "params": {...}} to send instead of PROMPT.',
 )
-@click.option("-n", "--samples", default=1, show_default=True, help="Draws per prompt.")
+@click.option("-n", "--samples", type=count(1, 100_000), default=1, show_default=True, help="Draws per prompt.")
 @click.option("--system", default=None, help="System message (default: the task description).")
 @click.option("--no-cache", is_flag=True, help="Call the teacher even for cached requests.")
-@click.option("--max-cost", type=float, default=None, help="Stop starting calls once this many USD are spent.")
+@click.option(
+    "--max-cost", type=MONEY, default=None, help="Stop starting calls once this many USD are spent (needs a price)."
+)
 @click.option("--dry-run", is_flag=True, help="Estimate calls, tokens and cost; send nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON lines.")
 def ask_command(
@@ -39,7 +59,10 @@ def ask_command(
 ) -> None:
     """Send prompts to the project's teacher through the engine (cache, retries, cost)."""
     from germinate.jsonl import read_jsonl
+    from germinate.problems import Problem
+    from germinate.project.errors import field_name, schema_problems
     from germinate.project.load import load_project
+    from germinate.secrets import redact
     from germinate.teachers.base import ChatRequest
     from germinate.teachers.engine import run_sync
     from germinate.teachers.progress import TeacherProgress
@@ -48,12 +71,17 @@ def ask_command(
     loaded = load_project(project)
     requests = []
     if requests_file is not None:
-        records, problems = read_jsonl(requests_file, str(requests_file))
+        records, problems = read_jsonl(
+            requests_file, str(requests_file), limit=loaded.limits.bytes("records_mb"), setting="limits.records_mb"
+        )
+        problems += [
+            Problem(str(requests_file), record.line, field_name(path) or None, message)
+            for record in records
+            for path, message in schema_problems(REQUEST_SCHEMA, record.data)
+        ]
         if problems:
             raise GerminateError(problems)
         for record in records:
-            if not isinstance(record.data.get("messages"), list):
-                raise GerminateError(f"{requests_file}:{record.line}: messages: expected a list of chat messages")
             requests += [
                 ChatRequest(record.data["messages"], record.data.get("params", {}), sample=i, stage="ask")
                 for i in range(samples)
@@ -68,7 +96,9 @@ def ask_command(
         raise click.UsageError("give a PROMPT or --requests FILE")
     engine = make_engine(loaded, use_cache=not no_cache, max_cost=max_cost)
     if dry_run:
-        click.echo(json.dumps(engine.estimate(requests), indent=2))
+        estimate = engine.estimate(requests)
+        engine.close()
+        click.echo(redact(json.dumps(estimate, indent=2, ensure_ascii=False)))
         return
     with TeacherProgress(len(requests), "ask") as progress:
         engine.on_progress = progress

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import string
 from collections.abc import Callable
 from typing import Any
 
@@ -30,15 +29,20 @@ from germinate.generate.properties import (
     topic_property,
     topics_request,
 )
-from germinate.jsonl import append_jsonl, write_jsonl
+from germinate.jsonl import append_jsonl, parse_json, write_jsonl
 from germinate.problems import GerminateError, Problem
+from germinate.project.context import read_document
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, write_json
 from germinate.settings import GenerationSettings
-from germinate.tasks.parsing import ParseError
+from germinate.tasks import templates
+from germinate.tasks.parsing import ParseError, numbered_items
+from germinate.tasks.prompting import list_stop, property_legend
 from germinate.teachers.base import ChatRequest
 from germinate.teachers.engine import Engine
+from germinate.validate.candidates import run_candidates
 from germinate.validate.cascade import build_cascade
+from germinate.validate.engines import Engines
 from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 from germinate.validate.review import load_reviews
 
@@ -57,6 +61,8 @@ class GenerationResult:
     stopped: str | None = None
     meter: Any = None
     faults: dict[str, int] = attrs.field(factory=dict)
+    #: per teacher server (several in ``teacher.base_url``): attempts, answers, faults, benches
+    servers: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -92,22 +98,22 @@ class GenContext:
     def seeds(self) -> list[dict]:
         return [r.data for r in self.project.seeds]
 
+    @property
+    def templates(self) -> dict[str, str]:
+        """The task type's templates for the chosen prompt style."""
+        return active_templates(self.task_type, self.settings)
+
     def render(self, name: str, **fields: Any) -> str:
-        """A prompt template (the project's override, else the task type's) filled in."""
-        template = self.overrides.get(name) or self.task_type.templates[name]
+        """A prompt template (the project's override, else the task type's for the chosen style)
+        filled in: bare ``{name}`` placeholders only, values inserted as text (see
+        germinate.tasks.templates)."""
+        template = self.overrides.get(name) or self.templates[name]
         fields.setdefault("description", self.description)
+        fields.setdefault("properties", property_legend(self.posterior.properties))
         try:
-            return template.format(**fields)
-        except (KeyError, IndexError) as exc:
-            names = sorted({f for _, f, _, _ in string.Formatter().parse(self.task_type.templates[name]) if f})
-            raise GerminateError(
-                Problem(
-                    "task.yaml",
-                    None,
-                    f"generation.prompts.{name}",
-                    f"unknown placeholder {{{exc.args[0]}}} (available: {', '.join(names)})",
-                )
-            ) from None
+            return templates.fill(template, fields)
+        except templates.TemplateError as exc:  # germinate check refuses these; a plugin's own template may not
+            raise GerminateError(Problem("task.yaml", None, f"generation.prompts.{name}", exc.message)) from None
 
 
 # -- properties ----------------------------------------------------------------------------------
@@ -186,12 +192,12 @@ def context_chunks(project: Project, size: int) -> list[str]:
     characters; JSONL records' context/text fields), else the seeds' own contexts."""
     chunks: list[str] = []
     for path in project.context_files:
-        text = path.read_text(encoding="utf-8")
+        text = read_document(project.root, path, project.limits)
         if path.suffix == ".jsonl":
             for line in text.splitlines():
                 try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
+                    row = parse_json(line)
+                except ValueError:  # not JSON, or JSON germinate refuses (too deep, huge numbers...)
                     continue
                 value = row.get("context") or row.get("text") if isinstance(row, dict) else None
                 if isinstance(value, str) and value.strip():
@@ -223,21 +229,41 @@ def make_example(ctx: GenContext, index: int) -> Example:
     return Example(index, theta, shown, chunk, instructions)
 
 
+def active_templates(task_type: Any, settings: GenerationSettings) -> dict[str, str]:
+    if settings.prompt_style == "single" and task_type.single_templates is not None:
+        return task_type.single_templates
+    return task_type.templates
+
+
+def check_style(settings: GenerationSettings) -> None:
+    if settings.prompt_style == "single" and settings.per_call != 1:
+        raise GerminateError(
+            Problem(
+                "task.yaml",
+                None,
+                "generation.prompt_style",
+                f"'single' writes one example per call; set generation.per_call to 1 (it is {settings.per_call})",
+            )
+        )
+
+
 def prompt_overrides(project: Project, settings: GenerationSettings) -> dict[str, str]:
+    """The project's generation prompts for the chosen style: task.yaml's ``generation.prompts``,
+    then ``prompts/<name>.txt`` (as checked when the project was loaded; the judge's is not one)."""
+    check_style(settings)
+    known = active_templates(project.task_type, settings)
     overrides = dict(settings.prompts)
-    folder = project.root / "prompts"
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.txt")):
-            overrides.setdefault(path.stem, path.read_text(encoding="utf-8"))
-    unknown = sorted(set(overrides) - set(project.task_type.templates))
+    for name, text in project.prompt_files.items():
+        if name in known:
+            overrides.setdefault(name, text)
+    unknown = sorted(set(overrides) - set(known))
     if unknown:
         raise GerminateError(
             Problem(
                 "task.yaml",
                 None,
                 f"generation.prompts.{unknown[0]}",
-                f"no such prompt for {project.task_type.name} "
-                f"(prompts: {', '.join(sorted(project.task_type.templates))})",
+                f"no such prompt for {project.task_type.name} (prompts: {', '.join(sorted(known))})",
             )
         )
     return overrides
@@ -249,6 +275,17 @@ def _hash(messages: list[dict]) -> str:
 
 def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[dict[str, Any]] | None:
     """Candidates for these example indexes, in order; None when the budget stopped the batch."""
+    if listed(ctx):
+        return _listed_batch(ctx, engine, indexes)
+    return _single_batch(ctx, engine, indexes)
+
+
+def listed(ctx: GenContext) -> bool:
+    """Whether calls write numbered lists of examples (else one example per call, germinate 0.1's way)."""
+    return ctx.settings.prompt_style == "listed" and bool(ctx.task_type.listed_phases)
+
+
+def _single_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[dict[str, Any]] | None:
     examples = [make_example(ctx, j) for j in indexes]
     task_type = ctx.task_type
     previous: dict[int, list[Any]] = {e.index: [] for e in examples}
@@ -275,22 +312,121 @@ def generate_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[
                 previous[e.index].append(task_type.parse_phase(ctx, e, phase, result.text, previous[e.index]))
             except ParseError as exc:
                 failed[e.index] = f"{PARSE}: {exc}"
-    rows = []
-    for e in examples:
-        error = failed.get(e.index)
-        rows.append(
-            {
-                "id": f"c{e.index:06d}",
-                "index": e.index,
-                "record": None if error else previous[e.index][-1],
-                "raw": "\n\n---\n\n".join(raws[e.index]) if raws[e.index] else None,
-                "error": error,
-                "theta": e.theta,
-                "teacher": engine.client.model,
-                "prompt_hash": hashes.get(e.index),
+    return [_row(ctx, engine, e, previous, raws, failed, hashes) for e in examples]
+
+
+def _row(
+    ctx: GenContext,
+    engine: Engine,
+    e: Example,
+    previous: dict[int, list[Any]],
+    raws: dict[int, list[str]],
+    failed: dict[int, str],
+    hashes: dict[int, str],
+    item: int | None = None,
+) -> dict[str, Any]:
+    error = failed.get(e.index)
+    row = {
+        "id": f"c{e.index:06d}",
+        "index": e.index,
+        "record": None if error else previous[e.index][-1],
+        "raw": "\n\n---\n\n".join(raws[e.index]) if raws[e.index] else None,
+        "error": error,
+        "theta": e.theta,
+        "teacher": engine.client.model,
+        "prompt_hash": hashes.get(e.index),
+    }
+    if item is not None:
+        row["item"] = item  # its place in the numbered list of its first call
+    return row
+
+
+def make_group(ctx: GenContext, group: int) -> list[Example]:
+    """The ``per_call`` examples one listed call writes: indexes ``group * per_call`` onwards, each
+    with its own θ (drawn by index, as always); the shown seeds and the context chunk belong to
+    the call. A group is fixed by its number, so its prompt (and cache key) never depends on the
+    batch size or on where a run was interrupted."""
+    k = ctx.settings.per_call
+    indexes = range(group * k, group * k + k)
+    thetas = [ctx.posterior.sample(ctx.settings.seed, j) for j in indexes]
+    rng = random.Random(f"{ctx.settings.seed}:call:{k}:{group}")
+    shown = ctx.task_type.pick_group_seeds(ctx.seeds, thetas, ctx.settings.seeds_per_prompt, rng)
+    chunk = rng.choice(ctx.chunks) if ctx.chunks else None
+    by_name = {p.name: p for p in ctx.posterior.properties}
+    return [
+        Example(j, theta, shown, chunk, "\n".join(by_name[name].instruction(value) for name, value in theta.items()))
+        for j, theta in zip(indexes, thetas)
+    ]
+
+
+def _listed_batch(ctx: GenContext, engine: Engine, indexes: list[int]) -> list[dict[str, Any]] | None:
+    """Listed calls: in a listed phase one call per group asks for all its examples as a numbered
+    list, and each item is parsed on its own (a malformed item rejects that item only); in the
+    other phases each example gets its own call. Examples of a group outside ``indexes`` (before
+    a resume point) are asked for again, from the cache, and dropped."""
+    task_type, settings = ctx.task_type, ctx.settings
+    wanted = set(indexes)
+    groups = [make_group(ctx, g) for g in sorted({j // settings.per_call for j in indexes})]
+    examples = [e for group in groups for e in group]
+    previous: dict[int, list[Any]] = {e.index: [] for e in examples}
+    raws: dict[int, list[str]] = {e.index: [] for e in examples}
+    failed: dict[int, str] = {}
+    hashes: dict[int, str] = {}
+    items: dict[int, int] = {}
+    for phase in range(task_type.phases):
+        if phase in task_type.listed_phases:
+            calls = [[e for e in group if e.index not in failed] for group in groups]
+        else:
+            calls = [[e] for e in examples if e.index in wanted and e.index not in failed]
+        calls = [c for c in calls if c]
+        requests = []
+        for call in calls:
+            messages = task_type.listed_prompt(ctx, call, phase, [previous[e.index] for e in call])
+            params: dict[str, Any] = {
+                "temperature": settings.temperature,
+                "max_tokens": settings.max_tokens * len(call),
             }
-        )
-    return rows
+            if phase in task_type.listed_phases:
+                params["stop"] = list_stop(len(call))
+            requests.append(ChatRequest(messages, params, sample=call[0].index, stage="generate"))
+            for position, e in enumerate(call, 1):
+                hashes[e.index] = hashes.get(e.index, "") + _hash(messages)[: 16 // task_type.phases]
+                if phase in task_type.listed_phases:
+                    items.setdefault(e.index, position)
+        results = engine.run_blocking(requests)
+        for call, result in zip(calls, results):
+            if result.error == "budget":
+                return None
+            if result.completion is None:
+                for e in call:
+                    failed[e.index] = f"{TEACHER}: {result.error}: {result.message}"
+                continue
+            reply = result.completion.text
+            parts = numbered_items(reply, len(call)) if phase in task_type.listed_phases else [reply]
+            for e, text in zip(call, parts):
+                if text is None:
+                    raws[e.index].append(reply)
+                    failed[e.index] = f"{PARSE}: item {items[e.index]} of {len(call)} is missing from the reply"
+                    continue
+                raws[e.index].append(text)
+                try:
+                    previous[e.index].append(task_type.parse_item(ctx, e, phase, text, previous[e.index]))
+                except ParseError as exc:
+                    failed[e.index] = f"{PARSE}: {exc}"
+    return [
+        _row(ctx, engine, e, previous, raws, failed, hashes, items.get(e.index)) for e in examples if e.index in wanted
+    ]
+
+
+def batch_indexes(start: int, settings: GenerationSettings, *, missing: int, listed: bool) -> list[int]:
+    """The next batch: ``batch_size`` examples, never more than are still missing (each candidate
+    is accepted at most once, so more would be paid for and dropped), ending on a call boundary
+    when calls write ``per_call`` examples each, and never past ``max_attempts``."""
+    size = max(1, min(settings.batch_size, missing))
+    end = start + size
+    if listed:
+        end = -(-end // settings.per_call) * settings.per_call
+    return list(range(start, min(end, settings.attempts_limit)))
 
 
 def run_generation(
@@ -299,8 +435,15 @@ def run_generation(
     settings: GenerationSettings,
     run: RunFolder,
     on_accept: Callable[[int, int], None] | None = None,
+    existing: list[dict[str, Any]] | None = None,
 ) -> GenerationResult:
+    """Generate until ``settings.n`` candidates are accepted, resuming after ``existing`` (the
+    run's candidates.jsonl, read here unless the caller already read and checked it)."""
     run.ensure()
+    # what is already on disk is checked before the first teacher call (labelling the seeds)
+    if existing is None:
+        existing = run_candidates(run, project.task_type, require_index=True)
+    overrides = prompt_overrides(project, settings)  # a bad template or style stops before any call
     if run.properties.exists():
         saved = json.loads(run.properties.read_text(encoding="utf-8"))
         posterior, record = _posterior_from_saved(project, saved, settings), saved
@@ -308,16 +451,14 @@ def run_generation(
         posterior, record = build_posterior(project, engine, settings)
         record.update({"seed": settings.seed, "prior": settings.prior})
         write_json(run.properties, record)
-    ctx = GenContext(
-        project, settings, posterior, context_chunks(project, settings.chunk_chars), prompt_overrides(project, settings)
-    )
+    ctx = GenContext(project, settings, posterior, context_chunks(project, settings.chunk_chars), overrides)
 
     seeds = [r.data for r in project.seeds]
-    cascade = build_cascade(project.task_type, project.config, seeds)
+    # validators that ask the teacher share this engine: its cache, cost meter and --max-cost
+    engines = Engines(project, engine, use_cache=engine.settings.use_cache, max_cost=engine.settings.max_cost)
+    cascade = build_cascade(project.task_type, project.config, seeds, engines=engines)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds), reviews=load_reviews(run))
-    existing = run.rows(run.candidates)
-    for candidate in existing:  # resume: replay, no teacher calls
-        ledger.judge(cascade, candidate)
+    ledger.judge_all(cascade, existing)  # resume: replay (teacher answers validators asked come from the cache)
     write_jsonl(run.accepted, ledger.accepted)
     write_jsonl(run.rejected, ledger.rejected)
     tally = ledger.tally
@@ -329,12 +470,13 @@ def run_generation(
         if next_index >= settings.attempts_limit:
             stopped = f"stopped after {next_index} candidates (generation.max_attempts); see rejected.jsonl"
             break
-        indexes = list(range(next_index, min(next_index + settings.batch_size, settings.attempts_limit)))
+        indexes = batch_indexes(next_index, settings, missing=settings.n - tally.accepted, listed=listed(ctx))
         rows = generate_batch(ctx, engine, indexes)
         if rows is None:
             stopped = "stopped: --max-cost reached; everything accepted so far is kept, rerun to continue"
             break
         batch = Ledger(tally, reviews=ledger.reviews)
+        cascade.prefetch([c["record"] for c in rows if c.get("record") is not None])
         new_candidates = []
         for candidate in rows:
             if tally.accepted >= settings.n:
@@ -347,6 +489,7 @@ def run_generation(
         next_index = new_candidates[-1]["index"] + 1
         if on_accept:
             on_accept(tally.accepted, next_index)
+    engines.close()  # the engines made for another model a validator names; the caller closes `engine`
     write_json(
         run.validation_summary,
         {"order": cascade.names, "settings": {s.name: s.settings for s in cascade.steps}, **tally.as_dict()},

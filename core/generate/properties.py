@@ -16,51 +16,17 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from germinate.tasks.parsing import ParseError, extract_json, plain_text
-from germinate.tasks.property import Property
+from germinate.tasks.property import BUILT_IN, COMPLEXITY, LENGTH, Property, topic_property
 from germinate.teachers.base import ChatRequest
 
 if TYPE_CHECKING:
     import numpy as np
 
+# COMPLEXITY, LENGTH, BUILT_IN and topic_property live beside Property (tasks/property.py), where the
+# validators can read their instruction texts; generation imports them from here as before
+
 DEFAULT_ACTIVE = ("complexity",)
 MAX_TOPICS = 10
-
-
-COMPLEXITY = Property(
-    "complexity",
-    ("simple", "moderate", "complex"),
-    "How complex is the example: simple, moderate or complex?",
-    {
-        "simple": "The example should be simple: short, direct and unambiguous.",
-        "moderate": "The example should be of moderate complexity: some detail, or one extra condition.",
-        "complex": "The example should be complex: several details, conditions or steps, or wording that "
-        "needs careful reading.",
-    },
-)
-
-LENGTH = Property(
-    "length",
-    ("short", "medium", "long"),
-    "How long is the example's input compared with typical inputs for this task: short, medium or long?",
-    {
-        "short": "The input should be short.",
-        "medium": "The input should be of medium length.",
-        "long": "The input should be long for this task.",
-    },
-)
-
-
-#: the properties the teacher labels whose values are fixed (topic's come from the teacher)
-BUILT_IN = {p.name: p for p in (COMPLEXITY, LENGTH)}
-
-
-def topic_property(topics: list[str]) -> Property:
-    return Property(
-        "topic",
-        tuple(topics),
-        f"Which of these topics fits the example best: {', '.join(topics)}?",
-        {t: f"The example should be about {t}." for t in topics},
-    )
 
 
 def _normalise(text: str) -> str:

@@ -1,13 +1,19 @@
-"""Turning jsonschema's errors into short ``(field, message)`` pairs a user can act on."""
+"""Turning jsonschema's errors into short ``(field, message)`` pairs a user can act on.
+
+jsonschema is imported inside the functions (it is not needed to start the command line); every
+schema is validated through :func:`germinate.project.schemas.schema_validator`, which fetches no
+reference and time-limits patterns.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
-from referencing.exceptions import Unresolvable
+from germinate.project.schemas import check_user_schema, schema_validator
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {
     str: "string",
@@ -64,35 +70,36 @@ def describe_schema_error(error: ValidationError) -> tuple[tuple[Any, ...], str]
             (twice if item in seen and item not in twice else seen).append(item)
         return path, f"{', '.join(map(_short, twice))} listed more than once"
     if kind in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
         return describe_schema_error(best_match(error.context))
     return path, error.message if len(error.message) <= 200 else error.message[:197] + "..."
 
 
 def schema_problems(schema: dict[str, Any], instance: Any) -> Iterator[tuple[tuple[Any, ...], str]]:
     """Every way ``instance`` breaks ``schema``; a broken schema is reported, never raised."""
-    validator = jsonschema.Draft202012Validator(schema)
+    from jsonschema.exceptions import SchemaError, UnknownType
+    from referencing.exceptions import Unresolvable
+
+    validator = schema_validator(schema)
     try:
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path)))
-    except (jsonschema.exceptions.UnknownType, jsonschema.exceptions.SchemaError, Unresolvable) as exc:
+    except (UnknownType, SchemaError, Unresolvable) as exc:
         yield (), f"cannot be checked, the schema itself is broken: {str(exc).splitlines()[0]}"
+        return
+    except RecursionError:
+        yield (), "cannot be checked: the value and the schema nest too deeply together"
         return
     for error in errors:
         yield describe_schema_error(error)
 
 
-_TYPES = "string, integer, number, boolean, array, object, null"
-
-
 def check_schema(schema: Any) -> tuple[tuple[Any, ...], str] | None:
-    """None when ``schema`` is itself a valid JSON Schema, else where (a path inside it) and why."""
-    meta = jsonschema.Draft202012Validator(jsonschema.Draft202012Validator.META_SCHEMA)
-    error = best_match(meta.iter_errors(schema))
-    if error is None:
-        return None
-    path = tuple(error.absolute_path)
-    if path and path[-1] == "type":
-        return path, f"unknown type {_short(error.instance)} (types: {_TYPES})"
-    return path, error.message
+    """None when ``schema`` is a valid JSON Schema that is safe to use (no reference leaving it, no
+    cycle, every pattern compiles), else where (a path inside it) and why: the first problem of
+    :func:`germinate.project.schemas.check_user_schema`."""
+    problems = check_user_schema(schema)
+    return problems[0] if problems else None
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")

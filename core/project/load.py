@@ -1,7 +1,11 @@
-"""A project folder: task.yaml, seeds.jsonl, optional test.jsonl and context/, loaded and checked.
+"""A project folder: task.yaml, seeds.jsonl, optional test.jsonl, context/ and prompts/, loaded
+and checked.
 
 Every problem found is reported as ``file:line: field: message``; loading never stops at the
-first one, so a user fixes everything in one pass.
+first one, so a user fixes everything in one pass. Every file is read through
+:mod:`germinate.files` (regular files inside the project, within ``limits:``), and everything a
+later stage reads is checked here (see :mod:`germinate.project.checks` and
+:mod:`germinate.project.prompts`).
 """
 
 from __future__ import annotations
@@ -15,14 +19,27 @@ import attrs
 from germinate.jsonl import Record, read_jsonl
 from germinate.plugins import Plugins, get_plugins
 from germinate.problems import GerminateError, Problem
+from germinate.project.checks import judge_problems, property_problems, secret_problems, validator_problems
+from germinate.project.context import CONTEXT_DIR, context_files
 from germinate.project.errors import field_name, schema_problems
+from germinate.project.prompts import read_prompt_files, template_problems
 from germinate.project.schema import DEFAULT_MAX_SEEDS, MIN_SEEDS, merged_schema
 from germinate.project.yamlfile import LineMap, load_yaml
+from germinate.settings import InputLimits, section_schema
 
 TASK_FILE = "task.yaml"
 SEEDS_FILE = "seeds.jsonl"
 TEST_FILE = "test.jsonl"
-CONTEXT_DIR = "context"
+__all__ = [
+    "CONTEXT_DIR",
+    "SEEDS_FILE",
+    "TASK_FILE",
+    "TEST_FILE",
+    "Project",
+    "check_project",
+    "input_problems",
+    "load_project",
+]
 
 
 @attrs.define
@@ -34,6 +51,10 @@ class Project:
     seeds: list[Record]
     test: list[Record]
     context_files: list[Path]
+    #: caps on what is read (task.yaml's ``limits:``)
+    limits: InputLimits = attrs.field(factory=InputLimits)
+    #: ``prompts/*.txt`` by name, as checked
+    prompt_files: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def name(self) -> str:
@@ -46,9 +67,16 @@ class Project:
 
 def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, list[Problem]]:
     problems: list[Problem] = []
+    reported: set[tuple] = set()
 
     def add(path: tuple, message: str) -> None:
+        if tuple(path) in reported:  # a secret is reported once, not again as an unknown key
+            return
         problems.append(Problem(TASK_FILE, lines.line(path), field_name(path), message))
+
+    for path, message in secret_problems(config):
+        add(path, message)
+        reported.add(tuple(path))
 
     task_type = None
     name = config.get("task_type")
@@ -62,6 +90,8 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
     if task_type is not None and not problems:
         for path, message in task_type.check_config(config):
             add(tuple(path), message)
+        for path, message in property_problems(config, task_type):
+            add(path, message)
 
     teacher = config.get("teacher")
     if isinstance(teacher, dict) and isinstance(teacher.get("backend"), str):
@@ -71,12 +101,10 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
             add(("teacher", "backend"), f"unknown teacher backend {teacher['backend']!r} (installed: {known})")
         else:
             for path, message in schema_problems(backend.config_schema, teacher):
-                if path == ("api_key",):
-                    message = (
-                        "API keys do not belong in task.yaml: export the key in an environment "
-                        "variable and name that variable in teacher.api_key_env"
-                    )
                 add(("teacher",) + path, message)
+    if not problems:
+        for path, message in judge_problems(config, plugins):
+            add(path, message)
 
     validation = config.get("validation")
     if isinstance(validation, dict):
@@ -147,23 +175,27 @@ def _duplicates(
     return first
 
 
-def _context_files(root: Path, problems: list[Problem]) -> list[Path]:
-    folder = root / CONTEXT_DIR
-    if not folder.exists():
-        return []
-    if not folder.is_dir():
-        problems.append(Problem(CONTEXT_DIR, None, None, "expected a folder of documents"))
-        return []
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    for path in files:
-        display = str(path.relative_to(root))
-        try:
-            path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(display, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
-        except OSError as exc:
-            problems.append(Problem(display, None, None, f"cannot read: {exc.strerror or exc}"))
-    return files
+def input_problems(records: list[Record], display: str, task_type: Any) -> list[Problem]:
+    """Records to predict on (``predict --input``): each must carry, with the record schema's
+    types, the fields the student's prompt is made of; the reference output is optional."""
+    schema = task_type.input_schema()
+    return [
+        Problem(display, record.line, field_name(path) or None, message)
+        for record in records
+        for path, message in schema_problems(schema, record.data)
+    ]
+
+
+def _limits(config: dict[str, Any]) -> InputLimits:
+    """task.yaml's ``limits:``, or the defaults when it is missing or broken (reads stay bounded)."""
+    section = config.get(InputLimits.section)
+    if not isinstance(section, dict) or any(True for _ in schema_problems(section_schema(InputLimits), section)):
+        return InputLimits()
+    return InputLimits.from_config(section)
+
+
+def _read_records(path: Path, display: str, limits: InputLimits, root: Path) -> tuple[list[Record], list[Problem]]:
+    return read_jsonl(path, display, limit=limits.bytes("records_mb"), setting="limits.records_mb", root=root)
 
 
 def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project | None, Sequence[Problem | str]]:
@@ -173,33 +205,38 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
     if not root.is_dir():
         return None, [Problem(str(root), None, None, "no such project folder")]
     task_path = root / TASK_FILE
-    if not task_path.exists():
+    if not task_path.exists() and not task_path.is_symlink():
         return None, [Problem(TASK_FILE, None, None, "missing; every project needs one (see `germinate init`)")]
     try:
-        config, lines = load_yaml(task_path, TASK_FILE)
+        config, lines = load_yaml(
+            task_path, TASK_FILE, limit=InputLimits.task_file_bytes(), setting="the cap on task.yaml", root=root
+        )
     except GerminateError as exc:
         return None, exc.problems
     task_type, problems = _check_config(config, lines, plugins)
     if task_type is None:
         return None, problems
     usable_config = None if problems else config
+    limits = _limits(config)
 
     seeds_path = root / SEEDS_FILE
-    if not seeds_path.exists():
+    seeds: list[Record] = []
+    if not seeds_path.exists() and not seeds_path.is_symlink():
         problems.append(Problem(SEEDS_FILE, None, None, f"missing; a project needs {MIN_SEEDS} or more seed examples"))
-        seeds: list[Record] = []
+        seen: dict[str, tuple[str, int]] = {}
     else:
-        raw, read_problems = read_jsonl(seeds_path, SEEDS_FILE)
+        raw, read_problems = _read_records(seeds_path, SEEDS_FILE, limits, root)
         problems.extend(read_problems)
         seeds = _check_records(raw, SEEDS_FILE, task_type, usable_config, problems)
         seen = _duplicates(seeds, SEEDS_FILE, task_type, problems)
         max_seeds = config.get("max_seeds", DEFAULT_MAX_SEEDS)
-        count = len(raw) + len(read_problems)
+        count = len(raw) + len([p for p in read_problems if p.line is not None])
+        unreadable = any(p.line is None for p in read_problems)
         if not read_problems and count < MIN_SEEDS:
             problems.append(
                 Problem(SEEDS_FILE, None, "seeds", f"{count} seed examples; at least {MIN_SEEDS} are needed")
             )
-        elif isinstance(max_seeds, int) and count > max_seeds:
+        elif not unreadable and isinstance(max_seeds, int) and count > max_seeds:
             problems.append(
                 Problem(
                     SEEDS_FILE,
@@ -209,20 +246,26 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
                     f"are allowed (raise max_seeds in {TASK_FILE} to use more)",
                 )
             )
+    if usable_config is not None and seeds and not problems:
+        for path, message in validator_problems(config, plugins, task_type, [r.data for r in seeds]):
+            problems.append(Problem(TASK_FILE, lines.line(path), field_name(path), message))
 
     test: list[Record] = []
     test_path = root / TEST_FILE
     if test_path.exists() or test_path.is_symlink():
-        raw, read_problems = read_jsonl(test_path, TEST_FILE)
+        raw, read_problems = _read_records(test_path, TEST_FILE, limits, root)
         problems.extend(read_problems)
         test = _check_records(raw, TEST_FILE, task_type, usable_config, problems)
         if seeds:
             _duplicates(test, TEST_FILE, task_type, problems, against=seen)
 
-    context = _context_files(root, problems)
+    context = context_files(root, limits, problems)
+    prompt_files = read_prompt_files(root, limits, problems)
+    if usable_config is not None:
+        problems.extend(template_problems(config, lines.line, task_type, prompt_files))
     if problems:
         return None, problems
-    return Project(root, config, lines, task_type, seeds, test, context), []
+    return Project(root, config, lines, task_type, seeds, test, context, limits, prompt_files), []
 
 
 def load_project(root: Path, plugins: Plugins | None = None) -> Project:

@@ -1,17 +1,26 @@
-"""Writing a new project folder: a commented task.yaml, seeds, optional test split and context."""
+"""Writing a new project folder: a commented task.yaml, seeds, optional test split and context.
+
+Everything is read (bounded, see :mod:`germinate.files`) and rendered to bytes before the first
+file is written, so bad input never leaves a half-made project; a write that fails part-way
+removes what it had created.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from germinate.jsonl import read_jsonl, write_jsonl
-from germinate.problems import GerminateError, Problem
+from germinate.files import decode, read_bytes
+from germinate.jsonl import JSONValueError, parse_json, read_jsonl
+from germinate.problems import GerminateError, Problem, located
 from germinate.project.load import CONTEXT_DIR, SEEDS_FILE, TASK_FILE, TEST_FILE
 from germinate.project.schema import DEFAULT_MAX_SEEDS
+from germinate.settings import InputLimits
 
 
 class _Dumper(yaml.SafeDumper):
@@ -101,27 +110,66 @@ def render_task_yaml(
 
 
 def read_task_json(source: Path) -> dict[str, Any]:
+    """``SOURCE/task.json``: a regular file of at most 1 MB holding one JSON object."""
     path = source / "task.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise GerminateError(
             Problem(str(path), None, None, "missing; --from needs a folder with task.json and seeds.jsonl")
-        ) from None
+        )
+    text = decode(
+        read_bytes(path, str(path), limit=InputLimits.task_file_bytes(), setting="the cap on task.json"), str(path)
+    )
+    try:
+        data = parse_json(text)
     except json.JSONDecodeError as exc:
         raise GerminateError(Problem(str(path), exc.lineno, "json", exc.msg)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GerminateError(Problem(str(path), None, None, f"cannot read: {exc}")) from None
+    except JSONValueError as exc:
+        raise GerminateError(Problem(str(path), None, exc.field, exc.message)) from None
     if not isinstance(data, dict):
         raise GerminateError(Problem(str(path), 1, None, "expected a JSON object"))
     return data
 
 
-def read_records(path: Path) -> list[dict]:
-    records, problems = read_jsonl(path, str(path))
+def read_records(path: Path, limits: InputLimits | None = None) -> list[dict]:
+    """The records of a JSONL file given on the command line (bounded by ``limits.records_mb``)."""
+    limits = limits or InputLimits()
+    records, problems = read_jsonl(path, str(path), limit=limits.bytes("records_mb"), setting="limits.records_mb")
     if problems:
         raise GerminateError(problems)
     return [r.data for r in records]
+
+
+def _jsonl_bytes(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode("utf-8")
+
+
+def _write_all(dest: Path, files: dict[Path, bytes]) -> list[Path]:
+    """Write every file (each atomically); on failure remove what this call created."""
+    created: list[Path] = []
+    made_dirs: list[Path] = []
+    try:
+        for folder in [dest, *(p.parent for p in files)]:
+            missing = [f for f in (folder, *folder.parents) if not f.exists()]
+            for part in reversed(missing):
+                part.mkdir()
+                made_dirs.append(part)
+        for path, data in files.items():
+            existed = path.exists()
+            tmp = path.with_name(path.name + ".tmp")
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+            if not existed:
+                created.append(path)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        for folder in reversed(made_dirs):
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return list(files)
 
 
 def scaffold(
@@ -133,36 +181,63 @@ def scaffold(
     name: str | None = None,
     seeds: list[dict] | None = None,
     test: list[dict] | None = None,
-    context: dict[str, Path] | None = None,
+    context: dict[str, bytes] | None = None,
     force: bool = False,
 ) -> list[Path]:
-    """Create the project; refuses to overwrite an existing task.yaml unless ``force``."""
+    """Create the project; refuses to overwrite an existing task.yaml unless ``force``.
+    ``context`` maps a document's name in context/ to its bytes."""
     if (dest / TASK_FILE).exists() and not force:
         raise GerminateError(
             Problem(str(dest / TASK_FILE), None, None, "already exists; use --force to overwrite the project's files")
         )
+    seeds = seeds or []
+    max_seeds = len(seeds) if len(seeds) > DEFAULT_MAX_SEEDS else None
     try:
-        dest.mkdir(parents=True, exist_ok=True)
-        seeds = seeds or []
-        max_seeds = len(seeds) if len(seeds) > DEFAULT_MAX_SEEDS else None
-        written = [dest / TASK_FILE]
-        (dest / TASK_FILE).write_text(
-            render_task_yaml(task_type, description, name, extra, max_seeds), encoding="utf-8"
-        )
-        write_jsonl(dest / SEEDS_FILE, seeds)
-        written.append(dest / SEEDS_FILE)
+        files = {dest / TASK_FILE: render_task_yaml(task_type, description, name, extra, max_seeds).encode("utf-8")}
+        files[dest / SEEDS_FILE] = _jsonl_bytes(seeds)
         if test:
-            write_jsonl(dest / TEST_FILE, test)
-            written.append(dest / TEST_FILE)
-        for target, source in (context or {}).items():
-            (dest / CONTEXT_DIR).mkdir(exist_ok=True)
-            (dest / CONTEXT_DIR / target).write_bytes(source.read_bytes())
-            written.append(dest / CONTEXT_DIR / target)
+            files[dest / TEST_FILE] = _jsonl_bytes(test)
+    except UnicodeEncodeError as exc:  # nothing written yet
+        raise GerminateError(
+            Problem(str(dest), None, None, f"cannot write text that is not Unicode: {exc.reason}")
+        ) from None
+    for target, data in (context or {}).items():
+        files[dest / CONTEXT_DIR / target] = data
+    try:
+        return _write_all(dest, files)
     except OSError as exc:
         raise GerminateError(
             Problem(str(getattr(exc, "filename", None) or dest), None, None, f"cannot write: {exc.strerror or exc}")
         ) from None
-    return written
+
+
+def _documents(source: Path) -> dict[str, bytes]:
+    """The source's documents (``documents*`` files and ``context/``), read bounded, inside it."""
+    limits = InputLimits()
+    paths = {p.name: p for p in sorted(source.glob("documents*")) if p.is_file() or p.is_symlink()}
+    if (source / CONTEXT_DIR).is_dir():
+        paths.update({p.name: p for p in sorted((source / CONTEXT_DIR).iterdir()) if not p.is_dir()})
+    out: dict[str, bytes] = {}
+    total = 0
+    problems: list[Problem] = []
+    for name, path in paths.items():
+        try:
+            out[name] = read_bytes(
+                path, str(path), limit=limits.bytes("context_file_mb"), setting="init --from's cap", root=source
+            )
+        except GerminateError as exc:
+            problems.extend(located(exc.problems))
+            continue
+        total += len(out[name])
+        if total > limits.bytes("context_total_mb"):
+            raise GerminateError(
+                Problem(
+                    str(source), None, None, f"documents over {limits.context_total_mb:g} MB in all: too big to copy"
+                )
+            )
+    if problems:
+        raise GerminateError(problems)
+    return out
 
 
 def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool = False) -> list[Path]:
@@ -171,11 +246,25 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
     task = read_task_json(source)
     keys = set(task_type_obj.config_schema.get("properties", {}))
     extra = {k: v for k, v in task.items() if k in keys}
-    seeds = read_records(source / SEEDS_FILE) if (source / SEEDS_FILE).exists() else []
-    test = read_records(source / TEST_FILE) if (source / TEST_FILE).exists() else []
-    context = {p.name: p for p in sorted(source.glob("documents*")) if p.is_file()}
-    if (source / CONTEXT_DIR).is_dir():
-        context.update({p.name: p for p in sorted((source / CONTEXT_DIR).iterdir()) if p.is_file()})
+    problems: list[Problem] = []
+    split: dict[str, list[dict]] = {}
+    for file in (SEEDS_FILE, TEST_FILE):
+        path = source / file
+        if path.exists() or path.is_symlink():
+            records, found = read_jsonl(
+                path, str(path), limit=InputLimits().bytes("records_mb"), setting="init --from's cap", root=source
+            )
+            problems += found
+            split[file] = [r.data for r in records]
+    for key in ("description", "name", "task_type"):
+        if key in task and not isinstance(task[key], str):
+            problems.append(
+                Problem(str(source / "task.json"), None, key, f"expected a string, got {type(task[key]).__name__}")
+            )
+    if problems:
+        raise GerminateError(problems)
+    seeds, test = split.get(SEEDS_FILE, []), split.get(TEST_FILE, [])
+    context = _documents(source)
     return scaffold(
         dest,
         task_type_obj.name,

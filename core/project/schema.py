@@ -6,7 +6,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from germinate.settings import EvalSettings, GenerationSettings, StudentSettings, TrainSettings, section_schema
+from germinate.settings import (
+    EvalSettings,
+    GateSettings,
+    GenerationSettings,
+    InputLimits,
+    ServeSettings,
+    StudentSettings,
+    TrainSettings,
+    section_schema,
+)
 
 MIN_SEEDS = 10
 DEFAULT_MAX_SEEDS = 50
@@ -28,9 +37,13 @@ CORE_SCHEMA: dict[str, Any] = {
         "validation": {
             "type": "object",
             "properties": {"order": {"type": "array", "items": {"type": "string"}, "uniqueItems": True}},
-            "additionalProperties": {"anyOf": [{"type": "object"}, {"const": False}]},
+            # settings (an object) or true turn a validator on, false turns it off
+            "additionalProperties": {"anyOf": [{"type": "object"}, {"type": "boolean"}]},
         },
         "evaluation": section_schema(EvalSettings),
+        "serve": section_schema(ServeSettings),
+        "gate": section_schema(GateSettings),
+        InputLimits.section: section_schema(InputLimits),
         "prices": {
             "type": "object",
             "description": "USD per million tokens, by model name",

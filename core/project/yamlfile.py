@@ -1,15 +1,39 @@
-"""YAML loading that remembers where each value was written, so errors can name the line."""
+"""YAML loading that remembers where each value was written, so errors can name the line, and
+that refuses what a settings file never needs and later code cannot take.
+
+The document is composed into nodes once (nesting deeper than MAX_DEPTH stops the composer), the
+node graph is walked once to check it, and only then are values built. The walk follows aliases
+the way every later reader of the values will, so it bounds what they will see: an alias bomb
+(aliases of aliases expanding to millions of values) stops at :data:`MAX_VALUES`, an anchor that
+contains itself is refused. Values must be what JSON can hold: text keys, finite numbers, no
+dates, sets or binary, no lone surrogates, no integers hundreds of digits long.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from germinate.files import MAX_DEPTH, MAX_INT_DIGITS, decode, read_bytes
 from germinate.problems import GerminateError, Problem
 
 Path_ = tuple[Any, ...]
+
+#: values (aliases expanded) a task.yaml may hold; real ones hold a few hundred
+MAX_VALUES = 100_000
+
+_T = "tag:yaml.org,2002:"
+_SCALARS = {_T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"}
+_NAMES = {
+    _T + "timestamp": "a date; quote it if it is text",
+    _T + "binary": "binary data (!!binary) is not a setting",
+    _T + "set": "a set (!!set); write a list",
+    _T + "omap": "an ordered map (!!omap); write a mapping",
+    _T + "pairs": "pairs (!!pairs); write a mapping",
+}
 
 
 class LineMap:
@@ -28,47 +52,171 @@ class LineMap:
             path = path[:-1]
 
 
-def _walk(node: yaml.Node, path: Path_, lines: LineMap, duplicates: list[tuple[Path_, int]]) -> None:
-    lines.lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
+class _Loader(yaml.SafeLoader):
+    """The safe loader with a bound on nesting, checked while composing (before any recursion
+    could run away)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _field(path: Path_, top: str = "yaml") -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or top
+
+
+class _Walk:
+    """One pass over the node graph: line numbers, duplicate keys and every value check."""
+
+    def __init__(self, loader: _Loader) -> None:
+        self.loader = loader
+        self.lines = LineMap()
+        self.problems: list[tuple[Path_, int, str]] = []
+        self.values = 0
+
+    def fail(self, path: Path_, node: yaml.Node, message: str) -> None:
+        self.problems.append((path, node.start_mark.line + 1, message))
+
+    def scalar(self, node: yaml.ScalarNode, path: Path_) -> None:
+        if node.tag == _T + "int":
+            digits = sum(c.isalnum() for c in node.value)
+            if digits > MAX_INT_DIGITS:
+                self.fail(path, node, f"an integer of {digits} digits (at most {MAX_INT_DIGITS})")
+        elif node.tag == _T + "float":
+            if not math.isfinite(self.loader.construct_yaml_float(node)):
+                self.fail(path, node, f"{node.value[:20]} is not a finite number")
+        elif node.tag == _T + "str":
+            try:
+                node.value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                self.fail(path, node, f"a lone surrogate (\\u{ord(node.value[exc.start]):04x}) is not Unicode text")
+
+    def walk(self, node: yaml.Node, path: Path_, open_nodes: set[int]) -> bool:
+        """False once walking must stop (a cycle or too many values)."""
+        self.values += 1
+        if self.values > MAX_VALUES:
+            # named where the top-level value that expands so far begins
+            top = path[:1]
+            self.problems.append((top, self.lines.line(top) or 1, f"aliases expand to more than {MAX_VALUES:,} values"))
+            return False
+        self.lines.lines.setdefault(path, node.start_mark.line + 1)
+        if node.tag in _NAMES:
+            self.fail(path, node, _NAMES[node.tag])
+            return True
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALARS:
+                self.fail(path, node, f"unsupported YAML tag {node.tag}")
+            else:
+                self.scalar(node, path)
+            return True
+        if node.tag not in (_T + "seq", _T + "map"):
+            self.fail(path, node, f"unsupported YAML tag {node.tag}")
+            return True
+        if id(node) in open_nodes:
+            self.fail(path, node, "an anchor that contains an alias of itself")
+            return False
+        open_nodes.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path, open_nodes)
+            return all(self.walk(item, path + (i,), open_nodes) for i, item in enumerate(node.value))
+        finally:
+            open_nodes.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: Path_, open_nodes: set[int]) -> bool:
+        seen: set[str] = set()
         for key_node, value_node in node.value:
+            if key_node.tag == _T + "merge":
+                if not self.walk(value_node, path, open_nodes):
+                    return False
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _T + "str":
+                shown = str(key_node.value)[:40] if isinstance(key_node, yaml.ScalarNode) else "?"
+                kind = "a list or mapping" if shown == "?" else key_node.tag.rsplit(":", 1)[-1]
+                self.fail(path + (shown,), key_node, f"a key must be text, not {kind} (quote it)")
+                continue
             key = key_node.value
             child = path + (key,)
             if key in seen:
-                duplicates.append((child, key_node.start_mark.line + 1))
+                self.fail(child, key_node, "key given twice")
             seen.add(key)
-            lines.lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, lines, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, path + (index,), lines, duplicates)
+            self.scalar(key_node, child)
+            self.lines.lines[child] = key_node.start_mark.line + 1
+            if not self.walk(value_node, child, open_nodes):
+                return False
+        return True
 
 
-def load_yaml(path: Path, display: str) -> tuple[dict[str, Any], LineMap]:
-    """Load a YAML mapping; any problem is raised as a GerminateError naming ``display:line``."""
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, display: str) -> GerminateError:
+    line = text.count("\n", 0, exc.position) + 1
+    return GerminateError(Problem(display, line, "yaml", f"character #x{exc.character:04x} is not allowed in YAML"))
+
+
+def _parse(text: str, display: str, mapping: bool, top: str = "yaml") -> tuple[Any, LineMap]:
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise GerminateError(
-            Problem(display, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-        ) from None
-    except OSError as exc:
-        raise GerminateError(Problem(display, None, None, f"cannot read: {exc.strerror or exc}")) from None
+        loader = _Loader(text)  # the reader checks every character here
+    except yaml.reader.ReaderError as exc:
+        raise _reader_problem(exc, text, display) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise GerminateError(Problem(display, mark.line + 1 if mark else None, "yaml", reason)) from None
-    lines = LineMap()
-    if node is None or not isinstance(data, dict):
-        raise GerminateError(Problem(display, 1, None, "expected a mapping of settings (key: value)"))
-    duplicates: list[tuple[Path_, int]] = []
-    _walk(node, (), lines, duplicates)
-    if duplicates:
-        raise GerminateError(
-            [Problem(display, line, ".".join(map(str, p)), "key given twice") for p, line in duplicates]
-        )
+        try:
+            node = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            raise _reader_problem(exc, text, display) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise GerminateError(Problem(display, mark.line + 1 if mark else None, "yaml", reason)) from None
+        if mapping and (node is None or not isinstance(node, yaml.MappingNode)):
+            raise GerminateError(Problem(display, 1, None, "expected a mapping of settings (key: value)"))
+        walk = _Walk(loader)
+        if node is None:
+            return None, walk.lines
+        walk.walk(node, (), set())
+        if walk.problems:
+            raise GerminateError(
+                [Problem(display, line, _field(p, top), message) for p, line, message in walk.problems]
+            )
+        try:
+            data = loader.construct_document(node)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:  # e.g. a merge key over a list of scalars
+            mark = getattr(exc, "problem_mark", None)
+            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise GerminateError(Problem(display, mark.line + 1 if mark else None, "yaml", reason)) from None
+    finally:
+        loader.dispose()
+    return data, walk.lines
+
+
+def parse_yaml(text: str, display: str) -> tuple[dict[str, Any], LineMap]:
+    """A YAML mapping from text; any problem is raised as a GerminateError naming ``display:line``."""
+    data, lines = _parse(text, display, mapping=True)
     return data, lines
+
+
+def parse_value(text: str, display: str) -> Any:
+    """One YAML value (a command-line ``--set`` value), checked like task.yaml's values; a refused
+    value is reported under the field ``value`` (``yaml`` means it is not YAML at all)."""
+    return _parse(text, display, mapping=False, top="value")[0]
+
+
+def load_yaml(
+    path: Path, display: str, *, limit: int, setting: str, root: Path | None = None
+) -> tuple[dict[str, Any], LineMap]:
+    """Load a YAML mapping from a regular file of at most ``limit`` bytes; any problem is raised
+    as a GerminateError naming ``display:line``."""
+    return parse_yaml(decode(read_bytes(path, display, limit=limit, setting=setting, root=root), display), display)

@@ -4,13 +4,18 @@ Each record becomes chat messages through its task type (system: the task descri
 input, assistant: the output) in the student's own chat template; the loss covers the assistant's
 tokens only. Batches are grouped by length and padded only to their own longest sequence, so
 little compute goes to padding. A held-out slice gives a validation loss. Checkpoints are written
-every ``save_steps`` and on Ctrl-C; ``germinate train`` resumes from the last one. Nothing assumes
-one device: the same code runs under ``accelerate launch``.
+every ``save_steps`` and on Ctrl-C; ``germinate train`` resumes from the last one.
+
+Nothing assumes one device or one process: under ``accelerate launch`` every process trains its
+share of each batch and only the main one writes checkpoints, the adapter, the logs and
+train_result.json. On a CUDA device the weights load in bf16 (fp16 where the GPU has no bf16) with
+mixed precision, unless ``student.dtype`` says otherwise (:func:`choose_precision`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import time
@@ -28,6 +33,7 @@ from germinate.project.load import Project
 from germinate.run_folder import ModelFolder, RunFolder, write_json
 from germinate.settings import StudentSettings, TrainSettings
 from germinate.student.load import base_folder, load_model, load_tokenizer
+from germinate.student.messages import system_text
 
 IGNORE = -100
 
@@ -79,6 +85,54 @@ def training_records(run: RunFolder, seeds_only: bool) -> list[dict]:
     return [r["record"] for r in rows if not seeds_only or r.get("source") == "seed"]
 
 
+def main_process() -> bool:
+    """Whether this is the process that writes and prints: the only one, or rank 0 of the processes
+    ``accelerate launch`` (or torchrun) started, which each get RANK in their environment."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+@attrs.frozen
+class Precision:
+    """How the student trains: the type its weights load in, and the mixed-precision mode."""
+
+    #: student.dtype's value for the loaded weights (None: float32)
+    dtype: str | None
+    bf16: bool = False
+    fp16: bool = False
+
+    @property
+    def name(self) -> str:
+        mixed = "bf16 mixed" if self.bf16 else "fp16 mixed" if self.fp16 else "no mixed precision"
+        return f"{self.dtype or 'float32'} weights, {mixed}"
+
+
+def choose_precision(requested: str | None, cuda: bool, bf16_supported: bool) -> Precision:
+    """``student.dtype`` when set; else bf16 on a CUDA device that has it, fp16 on one that does not,
+    float32 on the CPU. On CUDA, half-precision weights train with the matching autocast (the LoRA
+    weights themselves stay float32: peft keeps adapters in float32 over half-precision layers)."""
+    if not cuda:
+        return Precision(requested)  # the CPU has no fast fp16 and gains little from autocast
+    if requested is None:
+        requested = "bfloat16" if bf16_supported else "float16"
+    if requested == "bfloat16":
+        if not bf16_supported:
+            raise GerminateError(
+                "student.dtype: bfloat16 is not supported on this GPU; use float16, or leave it unset to choose"
+            )
+        return Precision("bfloat16", bf16=True)
+    if requested == "float16":
+        return Precision("float16", fp16=True)
+    return Precision("float32")
+
+
+def wants_cpu() -> bool:
+    """No CUDA device, or ``accelerate launch --cpu`` asked for the CPU."""
+    import torch
+
+    forced = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
+    return forced or not torch.cuda.is_available()
+
+
 class Collator:
     """Pads each batch to its own longest sequence (labels with -100)."""
 
@@ -93,14 +147,23 @@ class Collator:
         return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels), "attention_mask": torch.tensor(mask)}
 
 
-def assistant_loss(model: Any, inputs: dict[str, Any]) -> Any:
+def assistant_loss(model: Any, inputs: dict[str, Any], head: Any = None) -> Any:
     """Cross-entropy over the assistant's tokens only, running the LM head at those positions
     alone: the full (tokens x vocabulary) logits, the largest tensor of a small model's step, are
-    never materialised. Same value as the model's own loss with prompt labels at -100."""
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    hidden = base.get_decoder()(
-        input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]
-    ).last_hidden_state
+    never materialised. Same value as the model's own loss with prompt labels at -100.
+
+    The forward pass goes through ``model`` itself, so a DistributedDataParallel wrapper (under
+    ``accelerate launch``) sees it and synchronises the gradients; it keeps logits for one
+    position only. ``head`` is the unwrapped model whose (frozen) LM head is then applied."""
+    outputs = model(
+        input_ids=inputs["input_ids"],
+        attention_mask=inputs["attention_mask"],
+        output_hidden_states=True,
+        logits_to_keep=1,
+    )
+    unwrapped = head if head is not None else model
+    base = unwrapped.get_base_model() if hasattr(unwrapped, "get_base_model") else unwrapped
+    hidden = outputs.hidden_states[-1]  # after the final norm: what the LM head reads
     labels = inputs["labels"][:, 1:]
     keep = labels != IGNORE
     logits = base.get_output_embeddings()(hidden[:, :-1][keep])
@@ -116,13 +179,13 @@ class AssistantLossTrainer(Trainer):
     """A Trainer whose loss is :func:`assistant_loss`, in training and in evaluation."""
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        loss = assistant_loss(model, inputs)
+        loss = assistant_loss(model, inputs, self.accelerator.unwrap_model(model))
         return (loss, None) if return_outputs else loss
 
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
         inputs = self._prepare_inputs(inputs)
         with torch.no_grad():
-            return assistant_loss(model, inputs).detach(), None, None
+            return assistant_loss(model, inputs, self.accelerator.unwrap_model(model)).detach(), None, None
 
 
 class LiveProgress(TrainerCallback):
@@ -138,11 +201,21 @@ class LiveProgress(TrainerCallback):
     def interrupt(self, *_: Any) -> None:
         self.interrupted = True
 
+    def _any_interrupted(self, args: Any) -> bool:
+        """Ctrl-C in any process stops all of them at the same step (one stopping alone would
+        leave the others waiting for it in the next gradient exchange)."""
+        if args.world_size <= 1:
+            return self.interrupted
+        flag = torch.tensor([1.0 if self.interrupted else 0.0], device=args.device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        self.interrupted = bool(flag.item())
+        return self.interrupted
+
     def count(self, features: list[dict[str, list[int]]]) -> None:
         self.tokens += sum(len(f["input_ids"]) for f in features)
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.interrupted:
+        if self._any_interrupted(args):
             control.should_save = True
             control.should_training_stop = True
         if self.progress is not None:
@@ -151,12 +224,13 @@ class LiveProgress(TrainerCallback):
             self.progress(state.global_step, state.max_steps, loss, self.tokens / elapsed if elapsed else 0.0)
 
 
-def _encoded(tokenizer: Any, project: Project, records: list[dict], max_length: int) -> tuple[list[dict], int]:
+def _encoded(
+    tokenizer: Any, project: Project, records: list[dict], max_length: int, system: str | None
+) -> tuple[list[dict], int]:
     """Encoded examples that fit ``max_length``, and how many did not."""
-    description = project.config["description"]
     encoded, skipped = [], 0
     for record in records:
-        item = encode(tokenizer, project.task_type.to_messages(record, description), max_length)
+        item = encode(tokenizer, project.task_type.to_messages(record, system), max_length)
         if item is None:
             skipped += 1
         else:
@@ -181,7 +255,8 @@ def train(
     set_seed(seed)
     folder = base_folder(student)
     tokenizer = load_tokenizer(folder)
-    encoded, skipped = _encoded(tokenizer, project, training_records(run, seeds_only), settings.max_length)
+    system = system_text(project.task_type, project.config, settings.system_prompt)
+    encoded, skipped = _encoded(tokenizer, project, training_records(run, seeds_only), settings.max_length, system)
     if len(encoded) < 2:
         raise GerminateError(
             f"{run.accepted}: only {len(encoded)} examples fit training.max_length {settings.max_length}; raise it"
@@ -190,8 +265,10 @@ def train(
     held = int(len(encoded) * settings.validation_split) if len(encoded) >= 10 else 0
     evaluation, training = encoded[:held], encoded[held:]
 
+    use_cpu = wants_cpu()
+    precision = choose_precision(student.dtype, not use_cpu, not use_cpu and torch.cuda.is_bf16_supported())
     model = get_peft_model(
-        load_model(folder, student.dtype),
+        load_model(folder, precision.dtype),
         LoraConfig(
             r=settings.lora_rank,
             lora_alpha=settings.lora_alpha,
@@ -200,22 +277,7 @@ def train(
             task_type="CAUSAL_LM",
         ),
     )
-    write_json(
-        out.train_config,
-        {
-            "student": student.model,
-            "student_folder": folder,
-            "seeds_only": seeds_only,
-            "repeat": repeat,
-            "examples": len(training),
-            "held_out": len(evaluation),
-            "skipped_too_long": skipped,
-            **settings.as_dict(),
-            "seed": seed,
-            "dtype": student.dtype,
-        },
-    )
-    live = LiveProgress(progress)
+    live = LiveProgress(progress if main_process() else None)
     collator = Collator(tokenizer.pad_token_id)
 
     def counting(features):
@@ -239,7 +301,9 @@ def train(
         data_seed=seed,
         disable_tqdm=True,
         remove_unused_columns=False,
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=use_cpu,
+        bf16=precision.bf16,
+        fp16=precision.fp16,
     )
     trainer = AssistantLossTrainer(
         model=model,
@@ -250,17 +314,40 @@ def train(
         callbacks=[live],
     )
     trainer.remove_callback(PrinterCallback)  # our progress line shows the loss; no raw dicts
+    main = trainer.is_world_process_zero()  # the one process that writes files
+    if main:
+        write_json(
+            out.train_config,
+            {
+                "student": student.model,
+                "student_folder": folder,
+                "seeds_only": seeds_only,
+                "repeat": repeat,
+                "examples": len(training),
+                "held_out": len(evaluation),
+                "skipped_too_long": skipped,
+                **settings.as_dict(),
+                "seed": seed,
+                "dtype": precision.dtype,
+                "precision": precision.name,
+                "processes": args.world_size,
+                "system_text": system,  # predict, serve and evaluate give the adapter exactly this
+            },
+        )
     previous = signal.signal(signal.SIGINT, live.interrupt)
     try:
+        # every process resumes from the same checkpoint: the main one wrote it on a shared disk
         resume = last_checkpoint(out.checkpoints)
         trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     finally:
         signal.signal(signal.SIGINT, previous)
-    out.train_log.write_text("".join(json.dumps(h) + "\n" for h in trainer.state.log_history))
+    if main:
+        out.train_log.write_text("".join(json.dumps(h) + "\n" for h in trainer.state.log_history))
     if live.interrupted:
         raise KeyboardInterrupt
-    model.save_pretrained(out.adapter)
-    tokenizer.save_pretrained(out.adapter)
+    if main:
+        model.save_pretrained(out.adapter)
+        tokenizer.save_pretrained(out.adapter)
     result = TrainResult(
         model_dir=str(out.path),
         adapter=str(out.adapter),
@@ -272,8 +359,12 @@ def train(
         eval_losses=[h["eval_loss"] for h in trainer.state.log_history if "eval_loss" in h],
     )
     if settings.merge:
-        result.merged = str(merge(out))
-    write_json(out.train_result, result.as_dict())
+        result.merged = str(out.merged)
+        if main:
+            merge(out)
+    if main:
+        write_json(out.train_result, result.as_dict())
+    trainer.accelerator.wait_for_everyone()  # no process returns before the adapter is written
     return result
 
 
@@ -303,7 +394,7 @@ class _Dataset:
 
 
 def mean_loss(
-    model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str, max_length: int = 1024
+    model: Any, tokenizer: Any, records: list[dict], task_type: Any, description: str | None, max_length: int = 1024
 ) -> float:
     """Mean assistant-token loss of ``model`` over ``records`` (evaluation and tests)."""
     collator = Collator(tokenizer.pad_token_id)

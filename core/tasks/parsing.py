@@ -89,3 +89,38 @@ def plain_text(text: str, whole: bool = False) -> str:
     if not body:
         raise ParseError("empty reply after removing labels and quotes")
     return body
+
+
+# "1. ", "2) ", "**3.**", "### 4:", "Example 5:", "Input 6 -", at the start of a line
+_MARKER = re.compile(
+    r"^[ \t]*(?:[*_#>]+[ \t]*)?(?:(?:example|input|text|item|request|question)[ \t]*#?[ \t]*)?"
+    r"(\d{1,2})[ \t]*(?:[.):\]]|[ \t]-)[*_]*[ \t]*",
+    re.I | re.M,
+)
+_BULLET = re.compile(r"^[ \t]*[-*•][ \t]+", re.M)
+
+
+def numbered_items(text: str, count: int) -> list[str | None]:
+    """The items 1..``count`` of a numbered-list reply, each with its marker removed; None for an
+    item the reply lacks. Markers count only in rising order (a skipped number leaves that item
+    missing), so a lower number inside an item's own text never splits it; text before the first
+    item (a preamble) and items past ``count`` are dropped. A reply without numbers is read as a
+    bulleted list; a one-item call's unnumbered reply is that item."""
+    marks: list[tuple[int, re.Match[str]]] = []
+    for match in _MARKER.finditer(text or ""):
+        number = int(match.group(1))
+        if (marks[-1][0] if marks else 0) < number <= count + 1:
+            marks.append((number, match))
+            if number > count:
+                break
+    if not marks:
+        marks = [(n, m) for n, m in enumerate(_BULLET.finditer(text or ""), 1)][: count + 1]
+    if not marks:
+        return [text if count == 1 and text and text.strip() else None] + [None] * (count - 1)
+    items: list[str | None] = [None] * count
+    for i, (number, match) in enumerate(marks):
+        if number > count:
+            break
+        end = marks[i + 1][1].start() if i + 1 < len(marks) else len(text)
+        items[number - 1] = text[match.end() : end].strip() or None
+    return items

@@ -43,6 +43,9 @@ class Completion:
     input_tokens: int = 0
     output_tokens: int = 0
     finish_reason: str | None = None
+    #: prompt tokens the server did not compute again, reusing them from an earlier call's
+    #: identical prefix (OpenAI's cached_tokens, Anthropic's cache reads, llama.cpp's KV cache)
+    reused_tokens: int = 0
 
 
 class TeacherError(Exception):
@@ -71,8 +74,11 @@ class PermanentError(TeacherError):
 
 
 class TeacherClient:
-    #: what identifies the model for caching (backend, model, base_url...); never a secret
+    #: what identifies the model for caching (backend, model...); never a secret, and never which
+    #: server answers: every server of one teacher shares it, so they share the cache
     identity: dict[str, Any] = {}
+    #: where requests go, for per-server counts (a URL without credentials); never a secret
+    server: str = ""
     #: a sensible default for how many requests may be in flight at once
     default_concurrency: int = 8
     #: a model that costs nothing per token (local)
@@ -93,6 +99,8 @@ class Teacher:
     #: the ``teacher.backend`` value in task.yaml
     name: str = ""
     summary: str = ""
+    #: every model of this backend costs nothing per token (local): --max-cost needs no price for it
+    free: bool = False
     #: JSON Schema of the ``teacher`` section when this backend is chosen
     config_schema: dict[str, Any] = {"type": "object"}
 
@@ -102,17 +110,38 @@ class Teacher:
         the user must fix is missing."""
         raise NotImplementedError
 
+    def clients(self, settings: dict[str, Any], project_root: Path | None = None) -> list[TeacherClient]:
+        """One client per server the project names; the engine spreads requests over them. All
+        must share one ``identity``. The default: the single client :meth:`client` builds."""
+        return [self.client(settings, project_root)]
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "summary": self.summary, "config_schema": self.config_schema}
 
 
 #: settings every backend accepts besides its own, handled by the engine
 ENGINE_SETTINGS_SCHEMA: dict[str, Any] = {
-    "concurrency": {"type": "integer", "minimum": 1, "description": "requests in flight at once"},
-    "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "seconds per attempt"},
-    "max_retries": {"type": "integer", "minimum": 0},
+    # bounded: each request in flight costs a worker, and HTTP backends open a client per few
+    "concurrency": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1024,
+        "description": "requests in flight at once, per server",
+    },
+    "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400, "description": "seconds per attempt"},
+    "max_retries": {"type": "integer", "minimum": 0, "maximum": 100},
     "rpm": {"type": "number", "exclusiveMinimum": 0, "description": "requests per minute limit"},
     "tpm": {"type": "number", "exclusiveMinimum": 0, "description": "tokens per minute limit"},
+    "bench_after": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "failures in a row after which a server of several is benched (default 3)",
+    },
+    "bench_seconds": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "description": "how long a benched server rests before it is tried again (default 30)",
+    },
     "temperature": {"type": "number", "minimum": 0},
     "max_tokens": {"type": "integer", "minimum": 1},
     "top_p": {"type": "number", "minimum": 0, "maximum": 1},

@@ -1,8 +1,12 @@
-"""Token and money accounting per stage and per model.
+"""Token and money accounting per stage and per model, and the budget that stops spending.
 
 Prices are USD per million tokens. The table below holds a few well-known models; a project's
 ``prices:`` section in task.yaml overrides or extends it. A model with no known price is counted
-in tokens only and shown as "?". Local models cost nothing.
+in tokens only and shown as "?"; with a budget set, such a model is refused before the first call
+(see ``germinate.teachers.setup``). Local models cost nothing.
+
+One :class:`Budget` is shared by every engine of a command (``germinate run --max-cost``: the
+teacher's generation and evaluation calls and the judge's), so the limit holds across them all.
 """
 
 from __future__ import annotations
@@ -33,16 +37,42 @@ class Usage:
     failed: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    #: of input_tokens, those the server reused from an earlier call's prompt prefix
+    reused_input_tokens: int = 0
     cost: float | None = 0.0
 
 
+@attrs.define
+class Budget:
+    """USD that may be spent across every engine that shares this object; ``limit`` None: no cap."""
+
+    limit: float | None = None
+    spent: float = 0.0
+
+    def charge(self, usd: float) -> None:
+        self.spent += usd
+
+    @property
+    def reached(self) -> bool:
+        return self.limit is not None and self.spent >= self.limit
+
+
 class CostMeter:
-    def __init__(self, overrides: dict[str, dict[str, float]] | None = None, free: bool = False) -> None:
+    def __init__(
+        self, overrides: dict[str, dict[str, float]] | None = None, free: bool = False, budget: Budget | None = None
+    ) -> None:
         self.prices = dict(PRICES)
         for model, price in (overrides or {}).items():
             self.prices[model] = (float(price["input"]), float(price["output"]))
         self.free = free
+        self.budget = budget
         self.usage: dict[tuple[str, str], Usage] = defaultdict(Usage)
+
+    def over_budget(self, limit: float | None) -> bool:
+        """The shared budget is spent, or, without one, this meter's total reached ``limit``."""
+        if self.budget is not None:
+            return self.budget.reached
+        return limit is not None and self.total_cost >= limit
 
     def price(self, model: str) -> tuple[float, float] | None:
         if self.free:
@@ -55,7 +85,9 @@ class CostMeter:
             return None
         return (input_tokens * price[0] + output_tokens * price[1]) / 1e6
 
-    def add(self, stage: str, model: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
+    def add(
+        self, stage: str, model: str, input_tokens: int, output_tokens: int, cached: bool = False, reused: int = 0
+    ) -> None:
         usage = self.usage[(stage, model)]
         if cached:
             usage.cached += 1  # already paid for in an earlier run: no tokens, no money
@@ -63,8 +95,11 @@ class CostMeter:
         usage.calls += 1
         usage.input_tokens += input_tokens
         usage.output_tokens += output_tokens
+        usage.reused_input_tokens += reused
         cost = self.cost_of(model, input_tokens, output_tokens)
         usage.cost = None if cost is None or usage.cost is None else usage.cost + cost
+        if cost is not None and self.budget is not None:
+            self.budget.charge(cost)
 
     def fail(self, stage: str, model: str) -> None:
         self.usage[(stage, model)].failed += 1

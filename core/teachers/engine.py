@@ -1,8 +1,11 @@
 """The one request engine every teacher backend goes through.
 
-* bounded concurrency: ``concurrency`` workers pull from one queue, so 10,000 requests never mean
-  10,000 tasks; on HTTP 429 the allowed concurrency halves and every worker pauses until the
-  server's ``Retry-After`` (or a back-off) has passed, then it grows back one step at a time;
+* bounded concurrency: ``concurrency`` workers per server pull from one queue, so 10,000 requests
+  never mean 10,000 tasks; on HTTP 429 that server's allowed concurrency halves and it takes no
+  request until its ``Retry-After`` (or a back-off) has passed, then it grows back one step at a time;
+* several servers (:mod:`germinate.teachers.pool`): each request goes to the server with the fewest
+  requests outstanding, a retry to another one when there is a choice; a server that keeps failing
+  is benched for a while, then tried again; the cache key never depends on which server answered;
 * retries with exponential back-off and full jitter on 5xx, timeouts, dropped connections and
   malformed bodies; a per-attempt timeout; optional requests-per-minute and tokens-per-minute limits;
 * the cache: a finished call is never paid for twice, a failure is never cached;
@@ -16,7 +19,7 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -24,12 +27,14 @@ import attrs
 from germinate.teachers.base import ChatRequest, Completion, PermanentError, RateLimited, TeacherClient, TransientError
 from germinate.teachers.cache import Cache
 from germinate.teachers.cost import CostMeter
+from germinate.teachers.pool import Server, ServerPool, ServerStats
 
 DEFAULT_MAX_TOKENS = 512
 
 
 @attrs.define
 class EngineSettings:
+    #: requests in flight at once, per server
     concurrency: int = 8
     timeout: float = 120.0
     max_retries: int = 6
@@ -40,6 +45,9 @@ class EngineSettings:
     max_cost: float | None = None
     use_cache: bool = True
     seed: int | None = None  # for the back-off jitter, so tests can be exact
+    #: failures in a row that bench a server (when another one is in play), and for how long
+    bench_after: int = 3
+    bench_seconds: float = 30.0
 
 
 @attrs.define
@@ -52,6 +60,8 @@ class Result:
     error: str | None = None
     message: str = ""
     attempts: int = 0
+    #: the server that answered (or was tried last); None for a cache hit
+    server: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,47 +83,21 @@ class EngineStats:
     retries: int = 0
     #: every failed attempt, by kind (a request retried twice after 500s counts 2 server_error)
     faults: Counter = attrs.field(factory=Counter)
+    #: per server, by name: attempts, answers, faults, benches
+    servers: dict[str, ServerStats] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**attrs.asdict(self, filter=lambda a, v: a.name != "faults"), "faults": dict(self.faults)}
+        plain = attrs.asdict(self, filter=lambda a, v: a.name not in ("faults", "servers"))
+        return {**plain, "faults": dict(self.faults), "servers": self.servers_dict()}
+
+    def servers_dict(self) -> dict[str, dict[str, Any]]:
+        return {name: stats.as_dict() for name, stats in self.servers.items()}
 
 
 def estimate_tokens(request: ChatRequest) -> tuple[int, int]:
     """A rough (input, output) token estimate for limits and dry runs: ~4 characters a token."""
     chars = sum(len(m.get("content") or "") for m in request.messages)
     return chars // 4 + 4 * len(request.messages), int(request.params.get("max_tokens", DEFAULT_MAX_TOKENS))
-
-
-class _AdaptiveLimit:
-    def __init__(self, maximum: int) -> None:
-        self.maximum = self.limit = maximum
-        self.inflight = 0
-        self.streak = 0
-        self.cooldown_until = 0.0
-        self.condition = asyncio.Condition()
-
-    async def acquire(self) -> None:
-        async with self.condition:
-            await self.condition.wait_for(lambda: self.inflight < self.limit)
-            self.inflight += 1
-        delay = self.cooldown_until - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    async def release(self, throttled: bool, ok: bool, retry_after: float | None = None) -> None:
-        async with self.condition:
-            self.inflight -= 1
-            if throttled:
-                self.limit = max(1, self.limit // 2)
-                self.streak = 0
-                if retry_after:
-                    self.cooldown_until = max(self.cooldown_until, time.monotonic() + retry_after)
-            elif ok:
-                self.streak += 1
-                if self.streak >= self.limit and self.limit < self.maximum:
-                    self.limit += 1
-                    self.streak = 0
-            self.condition.notify_all()
 
 
 class _Rate:
@@ -138,22 +122,33 @@ class _Rate:
 class Engine:
     def __init__(
         self,
-        client: TeacherClient,
+        client: TeacherClient | Sequence[TeacherClient],
         cache: Cache | None = None,
         meter: CostMeter | None = None,
         settings: EngineSettings | None = None,
         on_progress: Callable[[EngineStats, CostMeter], None] | None = None,
     ) -> None:
-        self.client = client
+        """``client``: one backend client, or one per server of the same model."""
+        self.clients = [client] if isinstance(client, TeacherClient) else list(client)
+        if not self.clients:
+            raise ValueError("an engine needs at least one client")
+        if any(c.identity != self.clients[0].identity for c in self.clients):
+            raise ValueError("every server of one engine must have the same identity (it keys the cache)")
         self.cache = cache
         self.meter = meter or CostMeter()
         self.settings = settings or EngineSettings()
         self.on_progress = on_progress
         self.stats = EngineStats()
-        self.identity = dict(client.identity)
+        self.identity = dict(self.clients[0].identity)
+        self.pool: ServerPool | None = None  # made by the first run(), from the settings then
         self.random = random.Random(self.settings.seed)
         self.budget_reached = False
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def client(self) -> TeacherClient:
+        """The first server's client: the model's name and identity are the same for all."""
+        return self.clients[0]
 
     def _report(self) -> None:
         if self.on_progress is not None:
@@ -164,12 +159,12 @@ class Engine:
         return self.random.uniform(0, cap)
 
     def _over_budget(self) -> bool:
-        limit = self.settings.max_cost
-        if limit is not None and self.meter.total_cost >= limit:
+        # the meter knows whether a budget shared with other engines is spent
+        if self.meter.over_budget(self.settings.max_cost):
             self.budget_reached = True
         return self.budget_reached
 
-    async def _one(self, request: ChatRequest, limit: _AdaptiveLimit, rpm: _Rate | None, tpm: _Rate | None) -> Result:
+    async def _one(self, request: ChatRequest, pool: ServerPool, rpm: _Rate | None, tpm: _Rate | None) -> Result:
         model = self.client.model
         key = request.key(self.identity)
         if self.cache is not None and self.settings.use_cache:
@@ -179,6 +174,7 @@ class Engine:
                 self.stats.cached += 1
                 return Result(request, hit, cached=True)
         result = Result(request)
+        server: Server | None = None
         for attempt in range(self.settings.max_retries + 1):
             if self._over_budget():
                 result.error, result.message = "budget", "not sent: max_cost reached"
@@ -188,42 +184,51 @@ class Engine:
                 await rpm.take()
             if tpm is not None:
                 await tpm.take(sum(estimate_tokens(request)))
-            await limit.acquire()
-            result.attempts = attempt + 1
+            server = await pool.acquire(avoid=server)
+            result.attempts, result.server = attempt + 1, server.name
             retry_after = None
             try:
-                completion = await asyncio.wait_for(self.client.complete(request), self.settings.timeout)
+                completion = await asyncio.wait_for(server.client.complete(request), self.settings.timeout)
             except RateLimited as exc:
-                await limit.release(throttled=True, ok=False, retry_after=exc.retry_after)
+                await pool.release(server, "throttled", exc.kind, exc.retry_after)
                 result.error, result.message, retry_after = exc.kind, str(exc), exc.retry_after
             except (TransientError, asyncio.TimeoutError, TimeoutError) as exc:
-                await limit.release(throttled=False, ok=False)
                 result.error = getattr(exc, "kind", "timeout")
                 result.message = str(exc) or f"no answer within {self.settings.timeout:g} s"
+                await pool.release(server, "failed", result.error)
             except PermanentError as exc:
-                await limit.release(throttled=False, ok=False)
+                await pool.release(server, "done", exc.kind)
                 result.error, result.message = exc.kind, str(exc)
                 self.stats.faults[exc.kind] += 1
                 break
             except asyncio.CancelledError:
-                await limit.release(throttled=False, ok=False)
+                await pool.release(server, "done")
                 raise
             except Exception as exc:  # a backend bug must not kill the run; retrying will not fix it
-                await limit.release(throttled=False, ok=False)
+                await pool.release(server, "done", "error")
                 result.error, result.message = "error", f"{type(exc).__name__}: {exc}"
                 self.stats.faults["error"] += 1
                 break
             else:
-                await limit.release(throttled=False, ok=True)
+                await pool.release(server, "ok")
                 if self.cache is not None:
                     self.cache.put(key, model, request, completion)
-                self.meter.add(request.stage, model, completion.input_tokens, completion.output_tokens)
+                self.meter.add(
+                    request.stage,
+                    model,
+                    completion.input_tokens,
+                    completion.output_tokens,
+                    reused=completion.reused_tokens,
+                )
                 self.stats.done += 1
-                return Result(request, completion, attempts=attempt + 1)
+                return Result(request, completion, attempts=attempt + 1, server=server.name)
             self.stats.faults[result.error] += 1
             if attempt < self.settings.max_retries:
                 self.stats.retries += 1
-                await asyncio.sleep(retry_after if retry_after is not None else self._backoff(attempt))
+                # with one server, a 429's Retry-After is this request's pause too; with several, that
+                # server is paused and another one can take the retry after the usual back-off
+                wait = retry_after if retry_after is not None and len(pool.servers) == 1 else None
+                await asyncio.sleep(wait if wait is not None else self._backoff(attempt))
         self.stats.failed += 1
         self.meter.fail(request.stage, model)
         return result
@@ -239,7 +244,11 @@ class Engine:
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(len(requests)):
             queue.put_nowait(index)
-        limit = _AdaptiveLimit(self.settings.concurrency)
+        if self.pool is None:  # kept from batch to batch: a benched server stays benched
+            settings = self.settings
+            self.pool = ServerPool(self.clients, settings.concurrency, settings.bench_after, settings.bench_seconds)
+            self.stats.servers = {server.name: server.stats for server in self.pool.servers}
+        pool = self.pool
         rpm = _Rate(self.settings.rpm) if self.settings.rpm else None
         tpm = _Rate(self.settings.tpm) if self.settings.tpm else None
 
@@ -249,13 +258,13 @@ class Engine:
                     index = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                result = await self._one(requests[index], limit, rpm, tpm)
+                result = await self._one(requests[index], pool, rpm, tpm)
                 results[index] = result
                 if on_result is not None:
                     on_result(index, result)
                 self._report()
 
-        workers = min(self.settings.concurrency, max(1, len(requests)))
+        workers = min(pool.capacity, max(1, len(requests)))
         await asyncio.gather(*(worker() for _ in range(workers)))
         return [r for r in results if r is not None]
 
@@ -293,7 +302,8 @@ class Engine:
         if self._loop is None:
             self._loop = asyncio.new_event_loop()
         try:
-            self._loop.run_until_complete(self.client.aclose())
+            for client in self.clients:
+                self._loop.run_until_complete(client.aclose())
         finally:
             self._loop.close()
             self._loop = None

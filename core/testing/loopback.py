@@ -84,8 +84,23 @@ def openai_body(body: Any, text: str) -> dict[str, Any]:
     }
 
 
-def anthropic_body(body: Any, text: str) -> dict[str, Any]:
-    prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", [])) + str(body.get("system", ""))
+def anthropic_body(body: Any, text: str, cached: set[str] | None = None) -> dict[str, Any]:
+    """A Messages API answer. With ``cached`` (the server's memory), system blocks marked with
+    cache_control are prompt-cached as Anthropic does: written the first time, read afterwards,
+    and left out of input_tokens."""
+    system = body.get("system", "")
+    blocks = system if isinstance(system, list) else [{"text": str(system)}]
+    prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
+    usage = {"input_tokens": 0, "output_tokens": _tokens(text)}
+    for block in blocks:
+        block_text = str(block.get("text", "")) if isinstance(block, dict) else str(block)
+        if cached is not None and isinstance(block, dict) and block.get("cache_control"):
+            kind = "cache_read_input_tokens" if block_text in cached else "cache_creation_input_tokens"
+            usage[kind] = usage.get(kind, 0) + _tokens(block_text)
+            cached.add(block_text)
+        else:
+            prompt += " " + block_text
+    usage["input_tokens"] = _tokens(prompt)
     return {
         "id": "msg_loopback",
         "type": "message",
@@ -94,7 +109,7 @@ def anthropic_body(body: Any, text: str) -> dict[str, Any]:
         "content": [{"type": "text", "text": text}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": _tokens(prompt), "output_tokens": _tokens(text)},
+        "usage": usage,
     }
 
 
@@ -105,6 +120,8 @@ class LoopbackServer:
         self.port = 0
         self.calls: list[Call] = []
         self.seen: dict[str, int] = defaultdict(int)
+        #: system blocks marked for prompt caching, as an Anthropic server remembers them
+        self.prompt_cache: set[str] = set()
         self.inflight = 0
         self.max_inflight = 0
         self._lock = threading.Lock()
@@ -131,7 +148,9 @@ class LoopbackServer:
             raise RuntimeError("loopback server did not start")
 
     def stop(self) -> None:
-        if self._loop is not None:
+        """Stop serving: open connections are dropped and new ones refused (a server dying). Safe
+        to call again, from any thread but the server's own."""
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
@@ -241,7 +260,9 @@ class LoopbackServer:
             self._send(writer, action.status, payload, action.headers)
             return True
         answer = (
-            anthropic_body(body or {}, action.text) if "/messages" in path else openai_body(body or {}, action.text)
+            anthropic_body(body or {}, action.text, self.prompt_cache)
+            if "/messages" in path
+            else openai_body(body or {}, action.text)
         )
         self._send(writer, 200, answer, action.headers)
         return True

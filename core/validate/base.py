@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -33,13 +34,66 @@ class Check:
     def accepted(self, record: dict) -> None:
         """Called once a record passed the whole cascade (the novelty anchors grow here)."""
 
+    def prefetch(self, records: list[dict]) -> None:
+        """Called with the records about to be checked, in order, before ``check`` sees any of
+        them: a check that asks a model sends all their requests here at once (the engine runs them
+        concurrently) and ``check`` then finds its answers ready. Only records that pass every
+        earlier step, as things stand, are passed. ``check`` must still work for a record that was
+        not prefetched."""
+
 
 @attrs.frozen
 class TaskContext:
-    """What a validator's ``prepare`` learns about the task: its TaskType and the parsed task.yaml."""
+    """What a validator's ``prepare`` learns about the task: its TaskType, the parsed task.yaml,
+    and (through :meth:`engine`) a teacher to ask."""
 
     task_type: Any
     config: dict[str, Any]
+    #: a germinate.validate.engines.Engines, or None where no teacher may be asked
+    engines: Any = None
+
+    def engine(self, override: dict[str, Any] | None = None, where: tuple = ("validation",)) -> Any:
+        """The teacher's request engine (germinate.teachers.engine.Engine): calls go through its
+        cache, cost meter and ``--max-cost`` like every teacher call (use ``stage="validate"``).
+        ``override`` names another model (``{"model": ...}``) or backend (``{"backend": ...}``);
+        ``where`` is its place in task.yaml, for error messages."""
+        if self.engines is None:
+            from germinate.problems import GerminateError, Problem
+
+            raise GerminateError(Problem("validation", None, where[-1], "no teacher is available to this cascade"))
+        return self.engines.get(override, where)
+
+    def teacher_messages(self, record: dict, seeds: list[dict]) -> list[dict[str, str]]:
+        """The prompt evaluation asks the teacher with, for ``record``: the description, the
+        evaluation's ``k_shot`` seeds (same draw, ``evaluation.seed``), then the record's input."""
+        from germinate.settings import EvalSettings
+        from germinate.tasks.prompting import teacher_messages, teacher_shots
+
+        settings = EvalSettings.from_config(self.config.get("evaluation") or {})
+        return teacher_messages(self, teacher_shots(seeds, settings.k_shot, settings.seed), record)
+
+    def prompt_texts(self) -> list[tuple[str, str]]:
+        """The texts the teacher reads in a generation prompt besides the seeds, as (what, text):
+        the task description, every mutation instruction of the built-in and the task's own
+        properties, and the fixed wording of the generation prompt templates (the project's own,
+        from task.yaml's ``generation.prompts``, included). A generated input must not copy them."""
+        import string
+
+        from germinate.tasks.property import BUILT_IN, topic_property
+
+        out = [("the task description", str(self.config.get("description") or ""))]
+        properties = [*BUILT_IN.values(), topic_property(["X"]), *self.task_type.own_properties(self.config)]
+        out += [("a generation instruction", text) for p in properties for text in p.instructions.values()]
+        section = self.config.get("generation")
+        prompts = section.get("prompts") if isinstance(section, dict) else None
+        templates = {**self.task_type.templates, **(prompts or {})}
+        for template in templates.values():
+            try:
+                pieces = [literal for literal, *_ in string.Formatter().parse(template)]
+            except ValueError:  # a malformed template is reported where it is used
+                pieces = [template]
+            out += [("the generation prompt", piece) for piece in pieces if piece.strip()]
+        return out
 
     def schema_rules(self, strict: bool = True) -> list[dict[str, Any]]:
         """The JSON Schemas every generated record must satisfy: the task type's own and each
@@ -65,6 +119,17 @@ class Validator:
     def prepare(self, seeds: list[dict], settings: dict, task: TaskContext) -> Check:
         """Build the run's Check from the seeds, this validator's settings and the task."""
         raise NotImplementedError
+
+    def check_settings(self, settings: dict, seeds: list[dict], task_type: Any) -> Iterable[tuple[tuple, str]]:
+        """Yield ``(path inside the settings, message)`` for what ``config_schema`` cannot say (bounds
+        in the wrong order, a field the task does not have). ``settings`` has the schema's defaults
+        filled in; ``germinate check`` and every cascade build call this before ``prepare``."""
+        return ()
+
+    def enabled_by_default(self, task: TaskContext) -> bool:
+        """Whether the cascade runs this validator for ``task`` when task.yaml's ``validation``
+        section does not name it (naming it with settings, or ``true``, turns it on; ``false`` off)."""
+        return True
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "order": self.order, "summary": self.summary, "config_schema": self.config_schema}

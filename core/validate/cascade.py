@@ -35,14 +35,19 @@ class Step:
 
 
 def resolve_settings(
-    validation: dict[str, Any], validators: dict[str, Any], overrides: dict[str, Any] | None = None
+    validation: dict[str, Any],
+    validators: dict[str, Any],
+    overrides: dict[str, Any] | None = None,
+    task: TaskContext | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """(name, settings) in cascade order: names in ``validation.order`` first, in that order,
-    then the rest by their default order; a validator set to ``false`` is left out."""
-    merged: dict[str, Any] = {k: v for k, v in validation.items() if k != "order"}
+    then the rest by their default order; a validator set to ``false`` is left out, and so is one
+    that is off by default for ``task`` unless it is named with settings or ``true``."""
+    merged: dict[str, Any] = {k: (v if v is not True else {}) for k, v in validation.items() if k != "order"}
     for key, value in (overrides or {}).items():
         if value is False or value is True:
-            merged[key] = {} if value is True else False
+            if value is False or not isinstance(merged.get(key), dict):
+                merged[key] = {} if value is True else False
         else:
             current = merged.get(key)
             merged[key] = {**(current if isinstance(current, dict) else {}), **value}
@@ -50,6 +55,8 @@ def resolve_settings(
     rest = sorted((n for n in validators if n not in explicit), key=lambda n: (validators[n].order, n))
     out = []
     for name in explicit + rest:
+        if name not in merged and task is not None and not validators[name].enabled_by_default(task):
+            continue
         settings = merged.get(name, {})
         if settings is False:
             continue
@@ -84,6 +91,28 @@ class Cascade:
     def names(self) -> list[str]:
         return [step.name for step in self.steps]
 
+    def prefetch(self, records: list[dict[str, Any]]) -> None:
+        """Tell the steps that ask a model which records come next, so they can ask for all of
+        them at once: each such step gets the records that pass every step before it as things
+        stand (the novelty anchors may still grow, so this is a forecast; a step's ``check``
+        answers for records it was not told about too). Free when no step asks a model."""
+        # a check implements it, or inherits Check's no-op, or (duck-typed) has none
+        batched = [
+            i
+            for i, step in enumerate(self.steps)
+            if getattr(type(step.check), "prefetch", Check.prefetch) is not Check.prefetch
+        ]
+        if not batched or not records:
+            return
+        pending = list(records)
+        for index, step in enumerate(self.steps[: batched[-1] + 1]):
+            if index in batched:
+                _guarded(step.name, "prefetch", step.check.prefetch, pending)
+            if index < batched[-1]:
+                pending = [r for r in pending if _guarded(step.name, "check", step.check.check, r).accepted]
+            if not pending:
+                return
+
     def judge(self, record: dict[str, Any]) -> Decision:
         scores: dict[str, float] = {}
         for step in self.steps:
@@ -107,7 +136,10 @@ def build_cascade(
     seeds: list[dict[str, Any]],
     overrides: dict[str, Any] | None = None,
     plugins: Plugins | None = None,
+    engines: Any = None,
 ) -> Cascade:
+    """The project's cascade, each validator prepared over the seeds. ``engines`` (a
+    germinate.validate.engines.Engines) lets validators ask the teacher."""
     plugins = plugins or get_plugins()
     validators = plugins.validators
     section = config.get("validation")
@@ -119,9 +151,9 @@ def build_cascade(
                     "--set", None, name, f"unknown validator (installed: {', '.join(sorted(validators)) or 'none'})"
                 )
             )
-    task = TaskContext(task_type, config)
+    task = TaskContext(task_type, config, engines)
     steps = []
-    for name, settings in resolve_settings(validation, validators, overrides):
+    for name, settings in resolve_settings(validation, validators, overrides, task):
         problems = [
             Problem("validation", None, field_name((name,) + path), message)
             for path, message in schema_problems(validators[name].config_schema, settings)
@@ -134,5 +166,10 @@ def build_cascade(
             if "default" in sub
         }
         settings = {**defaults, **settings}
+        check = getattr(validators[name], "check_settings", None)
+        found = _guarded(name, "check_settings", lambda c=check, s=settings: list(c(s, seeds, task_type) if c else ()))
+        problems = [Problem("validation", None, field_name((name, *path)), message) for path, message in found]
+        if problems:
+            raise GerminateError(problems)
         steps.append(Step(name, settings, _guarded(name, "prepare", validators[name].prepare, seeds, settings, task)))
     return Cascade(steps)

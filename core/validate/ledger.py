@@ -123,6 +123,19 @@ class Ledger:
     decisions: dict[str, tuple[bool, str | None]] = attrs.field(factory=dict)
     reviews: Mapping[str, Review] = attrs.field(factory=dict)
 
+    def judge_all(
+        self, cascade: Cascade, candidates: list[dict[str, Any]], chunk: int = 64, progress: Any = None
+    ) -> None:
+        """Judge candidates in order, telling the cascade ``chunk`` at a time what comes next, so
+        validators that ask a model ask for a chunk at once."""
+        for start in range(0, len(candidates), chunk):
+            part = candidates[start : start + chunk]
+            cascade.prefetch([c["record"] for c in part if c.get("record") is not None])
+            for candidate in part:
+                self.judge(cascade, candidate)
+                if progress is not None:
+                    progress()
+
     def judge(self, cascade: Cascade, candidate: dict[str, Any]) -> Decision:
         review = self.reviews.get(candidate.get("id") or "")
         if review is None:

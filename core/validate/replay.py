@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from germinate.jsonl import read_jsonl, write_jsonl
-from germinate.problems import GerminateError, Problem
+from germinate.jsonl import write_jsonl
+from germinate.problems import GerminateError, Problem, located
 from germinate.project.load import Project
+from germinate.project.yamlfile import parse_value
 from germinate.run_folder import RunFolder, write_json
+from germinate.validate.candidates import read_candidates, run_candidates
 from germinate.validate.cascade import build_cascade
+from germinate.validate.engines import Engines, ValidatorCalls
 from germinate.validate.ledger import Ledger, Tally, seed_rows
 from germinate.validate.review import Review
 
@@ -32,9 +34,12 @@ def parse_overrides(
                 Problem("--set", None, item, "expected VALIDATOR.OPTION=VALUE, e.g. novelty.tau_max=0.85")
             )
         try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            parsed = value
+            parsed = parse_value(value, "--set")
+        except GerminateError as exc:
+            found = located(exc.problems)
+            if any(p.field != "yaml" for p in found):  # a value YAML reads but germinate refuses
+                raise GerminateError(Problem("--set", None, item, found[0].message)) from None
+            parsed = value  # not YAML at all: the text itself
         out.setdefault(name, {})[option] = parsed
     for name in disabled:
         out[name] = False
@@ -43,9 +48,11 @@ def parse_overrides(
     return out
 
 
-def load_candidates(run: RunFolder, source: Path | None) -> list[dict[str, Any]]:
+def load_candidates(run: RunFolder, source: Path | None, project: Project) -> list[dict[str, Any]]:
+    """The run's candidates, or those of ``source`` (``--candidates``), every row checked for
+    shape before any validator sees it."""
     if source is None:
-        rows = run.rows(run.candidates)
+        rows = run_candidates(run, project.task_type)
         if not rows:
             raise GerminateError(
                 Problem(
@@ -56,17 +63,14 @@ def load_candidates(run: RunFolder, source: Path | None) -> list[dict[str, Any]]
                 )
             )
         return rows
-    records, problems = read_jsonl(source, str(source))
-    if problems:
-        raise GerminateError(problems)
-    out = []
-    for record in records:
-        row = record.data
-        if "id" in row and "record" in row:  # already a candidate (e.g. another run's file)
-            out.append(row)
-        else:
-            out.append({"id": f"import-{record.line:06d}", "record": row, "raw": None, "source": "imported"})
-    return out
+    return read_candidates(
+        source,
+        str(source),
+        project.task_type,
+        limit=project.limits.bytes("records_mb"),
+        setting="limits.records_mb",
+        in_run=False,
+    )
 
 
 @attrs.define
@@ -77,6 +81,9 @@ class Outcome:
     decisions: dict[str, tuple[bool, str | None]]
     order: list[str]
     settings: dict[str, Any]
+    #: what validators asked the teacher (the agreement validator): answers from the cache, and
+    #: those that were not there and became real calls
+    teacher_calls: ValidatorCalls = attrs.field(factory=ValidatorCalls)
 
 
 def run_cascade(
@@ -86,16 +93,20 @@ def run_cascade(
     progress: Any = None,
     reviews: dict[str, Review] | None = None,
 ) -> Outcome:
-    """The cascade over ``candidates``, a person's decisions (``reviews``, by candidate id) first."""
+    """The cascade over ``candidates``, a person's decisions (``reviews``, by candidate id) first. A
+    validator that asks the teacher gets an engine made from the project's teacher settings, cache
+    on: generation's answers are replayed from the cache."""
     seeds = [r.data for r in project.seeds]
-    cascade = build_cascade(project.task_type, project.config, seeds, overrides)
-    ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds), reviews=reviews or {})
-    for candidate in candidates:
-        ledger.judge(cascade, candidate)
-        if progress is not None:
-            progress()
+    engines = Engines(project)
+    try:
+        cascade = build_cascade(project.task_type, project.config, seeds, overrides, engines=engines)
+        ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds), reviews=reviews or {})
+        ledger.judge_all(cascade, candidates, progress=progress)
+        calls = engines.calls()
+    finally:
+        engines.close()
     settings = {step.name: step.settings for step in cascade.steps}
-    return Outcome(ledger.accepted, ledger.rejected, ledger.tally, ledger.decisions, cascade.names, settings)
+    return Outcome(ledger.accepted, ledger.rejected, ledger.tally, ledger.decisions, cascade.names, settings, calls)
 
 
 def previous_decisions(run: RunFolder) -> dict[str, tuple[bool, str | None]]:
@@ -146,6 +157,6 @@ def rebuild(project: Project, run: RunFolder) -> tuple[Outcome, dict[str, Any]]:
     from germinate.validate.review import load_reviews
 
     before = previous_decisions(run)
-    outcome = run_cascade(project, load_candidates(run, None), reviews=load_reviews(run))
+    outcome = run_cascade(project, load_candidates(run, None, project), reviews=load_reviews(run))
     save(run, outcome)
     return outcome, compare(before, outcome.decisions)

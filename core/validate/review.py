@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from germinate.jsonl import append_jsonl, read_jsonl
+from germinate.jsonl import append_jsonl, read_log_records
 from germinate.problems import GerminateError, Problem
 from germinate.run_folder import RunFolder
 
@@ -64,13 +64,10 @@ def load_reviews(run: RunFolder) -> dict[str, Review]:
     """The decision in force per candidate id (``clear`` leaves none). A torn last line (a kill
     while appending) is left out; any other bad line is an error naming it."""
     path = run.reviews
-    if not path.exists():
-        return {}
     display = str(path)
-    records, problems = read_jsonl(path, display)
-    raw = path.read_bytes()
-    if problems and not raw.endswith(b"\n") and problems[-1].line == raw.count(b"\n") + 1:
-        problems.pop()  # the torn tail of an interrupted append
+    # bounded like every run file; a torn tail (a kill while appending) is left out
+    records = read_log_records(path, limit=run.limits.bytes("run_files_mb"), setting="limits.run_files_mb")
+    problems: list[Problem] = []
     reviews: dict[str, Review] = {}
     for record in records:
         row = record.data

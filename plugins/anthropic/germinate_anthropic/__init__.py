@@ -1,6 +1,9 @@
-"""Teacher backend for Anthropic's Messages API. System messages become the ``system`` parameter;
-the key comes from the environment variable named by ``api_key_env`` (default
-ANTHROPIC_API_KEY) and is never stored. SDK retries are off: the engine handles them."""
+"""Teacher backend for Anthropic's Messages API. System messages become the ``system`` parameter,
+marked for prompt caching: germinate puts what every call of a stage shares (the task, the rules,
+the reply format) in the system message, so later calls read it from Anthropic's cache (prompts
+shorter than the model's minimum are simply not cached). The key comes from the environment
+variable named by ``api_key_env`` (default ANTHROPIC_API_KEY) and is never stored. SDK retries are
+off: the engine handles them."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from germinate import (
     sdk_error,
 )
 
-_SAMPLING = ("temperature", "max_tokens", "top_p")
+_SAMPLING = ("temperature", "max_tokens", "top_p", "stop")
 DEFAULT_MAX_TOKENS = 1024
 
 
@@ -45,7 +48,10 @@ class AnthropicClient(TeacherClient):
         sampling = {**self.defaults, **{k: v for k, v in request.params.items() if k in _SAMPLING}}
         params: dict[str, Any] = {"max_tokens": sampling.pop("max_tokens", DEFAULT_MAX_TOKENS)}
         if system:
-            params["system"] = system
+            params["system"] = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+        stop = sampling.pop("stop", None)
+        if stop:
+            params["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
         if sampling:  # recent SDKs no longer name temperature/top_p; the API still takes them
             params["extra_body"] = sampling
         try:
@@ -63,7 +69,17 @@ class AnthropicClient(TeacherClient):
             text = "".join(
                 getattr(block, "text", "") for block in response.content if getattr(block, "type", "") == "text"
             )
-            return Completion(text, response.usage.input_tokens, response.usage.output_tokens, response.stop_reason)
+            usage = response.usage
+            # input_tokens counts only what follows the cached prefix; the meter counts the whole prompt
+            read = getattr(usage, "cache_read_input_tokens", None) or 0
+            written = getattr(usage, "cache_creation_input_tokens", None) or 0
+            return Completion(
+                text,
+                usage.input_tokens + read + written,
+                usage.output_tokens,
+                response.stop_reason,
+                reused_tokens=read,
+            )
         except (AttributeError, TypeError) as exc:
             raise TransientError("bad_response", f"response without content: {exc}") from None
 

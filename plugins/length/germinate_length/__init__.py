@@ -71,6 +71,18 @@ class Length(Validator):
         },
     }
 
+    def check_settings(self, settings, seeds, task_type):
+        if settings["lower_percentile"] > settings["upper_percentile"]:
+            yield (
+                ("lower_percentile",),
+                f"{settings['lower_percentile']:g} is above upper_percentile ({settings['upper_percentile']:g})",
+            )
+        if settings.get("fields") is not None:
+            known = sorted({field for seed in seeds for field in task_type.text_fields(seed)})
+            for index, field in enumerate(settings["fields"]):
+                if field not in known:
+                    yield ("fields", index), f"{field!r} is not a text field of the seeds ({', '.join(known)})"
+
     def prepare(self, seeds, settings, task):
         settings = {"lower_percentile": 5, "upper_percentile": 95, "unit": "words", **settings}
         lengths: dict[str, list[int]] = {}

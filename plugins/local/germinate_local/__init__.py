@@ -1,7 +1,9 @@
 """Teacher backend that runs a GGUF chat model in-process with llama.cpp: no server, no network,
 no key. ``model`` is an embedded model name (see germinate.embedded_models) or a path to a .gguf file.
 llama.cpp answers one request at a time, so the engine runs it at concurrency 1; the model loads
-once, on the first request."""
+once, on the first request. llama.cpp keeps the previous call's KV cache and computes only the
+part of a prompt after the prefix the two share; each completion reports how many prompt tokens
+that saved (``reused_tokens``)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from germinate import (
     locate_model,
 )
 
-_SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "stop")
 
 
 class LlamaCppClient(TeacherClient):
@@ -39,6 +41,7 @@ class LlamaCppClient(TeacherClient):
         self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
         self._llama = None
         self._lock = threading.Lock()
+        self._prompt_evaluated: int | None = None
 
     def _load(self):
         if self._llama is None:
@@ -51,21 +54,39 @@ class LlamaCppClient(TeacherClient):
                 seed=int(self.settings.get("seed", 0)),
                 verbose=False,
             )
+            self._count_prompt_evaluation(self._llama)
         return self._llama
+
+    def _count_prompt_evaluation(self, llama: Any) -> None:
+        """Record the size of each completion's first ``eval``: the prompt tokens after the prefix
+        llama.cpp reused from the previous call (decoding then evaluates one token at a time)."""
+        evaluate = llama.eval
+
+        def counting(tokens):
+            if self._prompt_evaluated is None:
+                self._prompt_evaluated = len(tokens)
+            return evaluate(tokens)
+
+        llama.eval = counting
 
     def _complete(self, request: ChatRequest) -> Completion:
         params = {"max_tokens": 512, **self.defaults, **{k: v for k, v in request.params.items() if k in _SAMPLING}}
         if "seed" not in params:
             params["seed"] = request.sample  # reproducible draws: the same sample index, the same text
         with self._lock:
-            response = self._load().create_chat_completion(messages=list(request.messages), **params)
+            llama = self._load()
+            self._prompt_evaluated = None
+            response = llama.create_chat_completion(messages=list(request.messages), **params)
+            evaluated = self._prompt_evaluated
         choice = response["choices"][0]
         usage = response.get("usage") or {}
+        prompt_tokens = usage.get("prompt_tokens", 0)
         return Completion(
             choice["message"].get("content") or "",
-            usage.get("prompt_tokens", 0),
+            prompt_tokens,
             usage.get("completion_tokens", 0),
             choice.get("finish_reason"),
+            reused_tokens=max(0, prompt_tokens - evaluated) if evaluated is not None else 0,
         )
 
     async def complete(self, request: ChatRequest) -> Completion:
@@ -81,6 +102,7 @@ class LlamaCppClient(TeacherClient):
 
 class LocalTeacher(Teacher):
     name = "local"
+    free = True
     summary = "An in-process GGUF model via llama.cpp (offline, free); default: the embedded model."
     config_schema = {
         "type": "object",

@@ -55,6 +55,13 @@ class Novelty(Validator):
         },
     }
 
+    def check_settings(self, settings, seeds, task_type):
+        if settings["tau_min"] > settings["tau_max"]:
+            yield (
+                ("tau_min",),
+                f"{settings['tau_min']:g} is above tau_max ({settings['tau_max']:g}): nothing could pass",
+            )
+
     def prepare(self, seeds, settings, task):
         check = NoveltyCheck(settings.get("tau_min", 0.1), settings.get("tau_max", 0.9), task.task_type)
         for seed in seeds:

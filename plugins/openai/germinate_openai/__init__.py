@@ -1,12 +1,14 @@
 """Teacher backend for OpenAI and any OpenAI-compatible server (vLLM, Ollama, llama.cpp server):
-set ``base_url`` to point at your own server. The API key is read from the environment variable
-named by ``api_key_env`` (default OPENAI_API_KEY) and never stored. The SDK's own retries are
-off: germinate's engine retries, backs off and counts every fault itself."""
+set ``base_url`` to point at your own server, or to a list of servers of the same model, which
+the engine spreads requests over. The API key is read from the environment variable named by
+``api_key_env`` (default OPENAI_API_KEY) and never stored. The SDK's own retries are off:
+germinate's engine retries, backs off and counts every fault itself."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from germinate import (
     ENGINE_SETTINGS_SCHEMA,
@@ -20,16 +22,34 @@ from germinate import (
     sdk_error,
 )
 
-_SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "stop")
 POOL_SIZE = 4
+OPENAI_URL = "https://api.openai.com/v1"
+_URL = {"type": "string", "pattern": "^https?://"}
+
+
+def base_urls(settings: dict[str, Any]) -> list[str | None]:
+    """``base_url`` as a list: one entry per server; [None] for OpenAI itself."""
+    value = settings.get("base_url")
+    return list(value) if isinstance(value, list) else [value]
+
+
+def display_url(url: str | None) -> str:
+    """A server's URL for counts and messages: no user name, password, query or fragment."""
+    if url is None:
+        return OPENAI_URL
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 class OpenAIClient(TeacherClient):
-    def __init__(self, settings: dict[str, Any], key: str) -> None:
+    def __init__(self, settings: dict[str, Any], key: str, base_url: str | None = None) -> None:
         import openai
 
         self.settings = settings
-        self.identity = {"backend": "openai", "model": settings["model"], "base_url": settings.get("base_url")}
+        # not the server: several servers of one model share the cache, and adding one keeps it
+        self.identity = {"backend": "openai", "model": settings["model"]}
+        self.server = display_url(base_url)
         self.default_concurrency = 16
         self.defaults = {k: settings[k] for k in _SAMPLING if k in settings}
         # httpx's pool scans all its connections for every request: several small pools beat one
@@ -38,7 +58,7 @@ class OpenAIClient(TeacherClient):
         self._clients = [
             openai.AsyncOpenAI(
                 api_key=key,
-                base_url=settings.get("base_url"),
+                base_url=base_url,
                 organization=settings.get("organization"),
                 max_retries=0,
                 timeout=float(settings.get("timeout", 120)) + 5,
@@ -71,11 +91,13 @@ class OpenAIClient(TeacherClient):
         try:
             choice = body["choices"][0]
             usage = body.get("usage") or {}
+            details = usage.get("prompt_tokens_details") or {}  # OpenAI's automatic prompt caching
             return Completion(
                 choice["message"].get("content") or "",
                 int(usage.get("prompt_tokens") or 0),
                 int(usage.get("completion_tokens") or 0),
                 choice.get("finish_reason"),
+                reused_tokens=int(details.get("cached_tokens") or 0),
             )
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise TransientError("bad_response", f"response without choices: {exc!r}") from None
@@ -95,7 +117,16 @@ class OpenAITeacher(Teacher):
         "properties": {
             "backend": {"const": "openai"},
             "model": {"type": "string", "minLength": 1},
-            "base_url": {"type": "string", "pattern": "^https?://"},
+            "base_url": {
+                # one server, or several serving the same model (the pattern applies to a string,
+                # items and minItems to a list, so a bad single URL reads as it always did)
+                "type": ["string", "array"],
+                "pattern": _URL["pattern"],
+                "items": _URL,
+                "minItems": 1,
+                "uniqueItems": True,
+                "description": "an OpenAI-compatible server's URL, or a list of servers of the same model",
+            },
             "api_key_env": {
                 "type": "string",
                 "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
@@ -110,7 +141,11 @@ class OpenAITeacher(Teacher):
     }
 
     def client(self, settings, project_root=None):
-        return OpenAIClient(settings, api_key(settings, "OPENAI_API_KEY", needs_key=not settings.get("base_url")))
+        return self.clients(settings, project_root)[0]
+
+    def clients(self, settings, project_root=None):
+        key = api_key(settings, "OPENAI_API_KEY", needs_key=not settings.get("base_url"))
+        return [OpenAIClient(settings, key, url) for url in base_urls(settings)]
 
 
 @hookimpl

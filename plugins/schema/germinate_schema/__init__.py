@@ -5,18 +5,22 @@ default) a structured output may not carry keys its schema does not list."""
 
 from __future__ import annotations
 
-import jsonschema
-
-from germinate import Check, Validator, Verdict, describe_schema_error, field_name, hookimpl
+from germinate import Check, Validator, Verdict, describe_schema_error, field_name, hookimpl, schema_validator
 
 
 class SchemaCheck(Check):
     def __init__(self, rules: list[dict]) -> None:
-        self.validators = [jsonschema.Draft202012Validator(rule) for rule in rules]
+        # user schemas (tool parameters, output_schema): no reference fetched, patterns time-limited
+        self.validators = [schema_validator(rule) for rule in rules]
 
     def check(self, record: dict) -> Verdict:
+        from jsonschema.exceptions import best_match  # not at import: `germinate --help` loads every plugin
+
         for validator in self.validators:
-            error = jsonschema.exceptions.best_match(validator.iter_errors(record))
+            try:
+                error = best_match(validator.iter_errors(record))
+            except RecursionError:
+                return Verdict.reject("record: nested too deeply to check against the schema", field="record")
             if error is not None:
                 path, message = describe_schema_error(error)
                 return Verdict.reject(f"{field_name(path) or 'record'}: {message}", field=field_name(path))

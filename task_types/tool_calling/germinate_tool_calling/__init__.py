@@ -4,6 +4,7 @@ a tool from the project's catalog (OpenAI-style JSON Schema function definitions
 import json
 
 from germinate import (
+    Metric,
     ParseError,
     Property,
     Score,
@@ -15,11 +16,13 @@ from germinate import (
     field_name,
     forbid_extra_keys,
     hookimpl,
+    numbered_requests,
     schema_problems,
     split_pick,
+    standalone,
     targets_and_others,
 )
-from germinate_tool_calling.call_syntax import parse_python_call
+from germinate_tool_calling.ast_check import check_call, read_call
 
 _FUNCTION = {
     "type": "object",
@@ -32,6 +35,31 @@ _FUNCTION = {
 }
 
 
+# Listed prompts (the default): the task, the catalog and the reply format are the system message
+# every call shares; the shown seeds and the numbered requests come last.
+SYSTEM = """You write realistic, varied training examples for a tool-calling assistant.
+
+Task description:
+{description}
+
+Tools (JSON Schema):
+{catalog}
+
+You are shown examples and a numbered list of requests. For each request write one new user request that the tool it names must handle, and that tool call, with arguments that fit the tool's schema and say exactly what the user asked for.
+{properties}
+
+Every user request must be new: another subject, other values and other wording than each example and each of your other requests.
+Reply with a numbered list in the order of the requests, one JSON object per line: 1. {{"input": "<the user request>", "output": {{"name": "<tool>", "arguments": {{...}}}}}}"""
+
+LISTED = """Examples:
+{examples}
+
+Requests:
+{requests}
+
+Write the {count} examples now, numbered 1 to {count}, one JSON object per line."""
+
+# germinate 0.1's one-example prompt (generation.prompt_style: single)
 GENERATE = """Task description:
 {description}
 
@@ -70,17 +98,6 @@ def _example(record):
     return json.dumps({"input": record["input"], "output": record["output"]}, ensure_ascii=False)
 
 
-def _normalised(name, arguments, tools):
-    """A call as a plain dict, with arguments equal to their declared default dropped."""
-    properties = (tools.get(name) or {}).get("properties", {})
-    kept = {
-        k: v
-        for k, v in arguments.items()
-        if not (isinstance(properties.get(k), dict) and "default" in properties[k] and properties[k]["default"] == v)
-    }
-    return {"name": name, "arguments": kept}
-
-
 def catalog(config):
     """Tool name -> parameters schema, accepting both ``{"type": "function", "function": {...}}``
     entries and bare function objects."""
@@ -94,7 +111,16 @@ def catalog(config):
 
 class ToolCalling(TaskType):
     name = "tool_calling"
-    metric = "exact match"
+    metrics = (
+        Metric("ast", "AST", "BFCL-style check: right tool, arguments, types (int for float) and values"),
+        Metric("staged", "staged", "partial credit: mean of the four stages that follow"),
+        Metric("valid_call", "valid call", "a tool call could be read from the answer"),
+        Metric("right_tool", "right tool", "... and it names the reference tool"),
+        Metric("right_keys", "right keys", "... with exactly the reference's argument names (defaults filled)"),
+        Metric("exact", "exact", "... and exactly the reference call (arguments equal to their default left out)"),
+    )
+    headline = "ast"
+    gate_proceed = 0.7
     summary = "Turn a request into one call to a tool from a JSON Schema catalog."
     record_schema = {
         "type": "object",
@@ -114,15 +140,16 @@ class ToolCalling(TaskType):
             "tools": {
                 "type": "array",
                 "minItems": 1,
+                # an entry with "function" is the OpenAI wrapper, any other a bare function: if/then
+                # (not anyOf) so that an error names the field at fault, not a branch that never applied
                 "items": {
-                    "anyOf": [
-                        {
-                            "type": "object",
-                            "required": ["type", "function"],
-                            "properties": {"type": {"const": "function"}, "function": _FUNCTION},
-                        },
-                        _FUNCTION,
-                    ]
+                    "if": {"type": "object", "required": ["function"]},
+                    "then": {
+                        "type": "object",
+                        "required": ["type", "function"],
+                        "properties": {"type": {"const": "function"}, "function": _FUNCTION},
+                    },
+                    "else": _FUNCTION,
                 },
                 "description": "the tool catalog: OpenAI-style function definitions",
             }
@@ -130,7 +157,9 @@ class ToolCalling(TaskType):
         "required": ["tools"],
     }
 
-    templates = {"generate": GENERATE}
+    templates = {"system": SYSTEM, "generate": LISTED}
+    single_templates = {"generate": GENERATE}
+    listed_phases = frozenset({0})
 
     def own_properties(self, config):
         names = tuple(catalog(config))
@@ -164,6 +193,17 @@ class ToolCalling(TaskType):
             )
         )
 
+    def listed_prompt(self, ctx, examples, phase, previous):
+        return chat(
+            ctx.render(
+                "generate",
+                examples=bullet_list([_example(s) for s in examples[0].shown], 600),
+                requests=numbered_requests(examples),
+                count=len(examples),
+            ),
+            system=ctx.render("system", catalog=_catalog_text(ctx.config)),
+        )
+
     def parse_phase(self, ctx, example, phase, text, previous):
         data = extract_json(text)
         request = data.get("input", data.get("request"))
@@ -183,29 +223,24 @@ class ToolCalling(TaskType):
         return {"input": request.strip(), "output": {"name": call["name"], "arguments": arguments}}
 
     def score(self, prediction, record, config):
-        """Exact match of {"name", "arguments"} parsed from JSON or a Python-literal call (read with
-        ast, never executed); arguments equal to their schema default count as left out."""
-        try:
-            call = extract_json(prediction)
-        except ParseError:
-            call = parse_python_call(prediction)
-        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-            return Score(False, None, "no tool call in the prediction")
-        arguments = call.get("arguments", {})
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments)
-            except json.JSONDecodeError:
-                return Score(False, None, "arguments are not valid JSON")
-        if not isinstance(arguments, dict):
-            return Score(False, None, "arguments are not an object")
-        tools = catalog(config)
-        got = _normalised(call["name"], arguments, tools)
-        want = _normalised(record["output"]["name"], record["output"]["arguments"], tools)
-        return Score(got == want, got)
+        """The BFCL-style AST check (the headline) and staged partial credit: a readable call, the
+        right tool, the right argument names, the exact call (arguments equal to their schema
+        default count as left out). Model output is parsed, never executed."""
+        check = check_call(prediction, record["output"], catalog(config))
+        metrics = {"ast": float(check.passed), "staged": check.staged, **check.stages}
+        return Score(check.passed, check.call, check.error, metrics, check.error_type, check.differences)
+
+    def short_prompt(self, config):
+        return f"Answer with one JSON tool call to one of: {', '.join(catalog(config))}."
 
     def display(self, record):
         return _example(record)
+
+    def tool_catalog(self, config):
+        return [entry if "function" in entry else {"type": "function", "function": entry} for entry in config["tools"]]
+
+    def tool_call(self, prediction):
+        return read_call(prediction)[0]
 
     def reference_material(self, config):
         tools = [entry.get("function", entry) for entry in config.get("tools") or []]
@@ -218,6 +253,10 @@ class ToolCalling(TaskType):
         seen = set()
         for index, entry in enumerate(config.get("tools") or []):
             function = entry.get("function", entry)
+            named = ("tools", index) + (("function",) if "function" in entry else ()) + ("name",)
+            if any(c.isspace() for c in function["name"]):
+                # the schema's pattern lets a trailing newline through ($ matches before it)
+                yield named, f"tool name {function['name']!r} may not contain spaces or line breaks"
             if function["name"] in seen:
                 yield ("tools", index, "function", "name"), f"tool {function['name']!r} is defined twice"
             seen.add(function["name"])
@@ -237,7 +276,10 @@ class ToolCalling(TaskType):
 
     def schema_rules(self, config, strict=True):
         # the name must be a catalog tool; then the arguments must fit that tool's parameters
-        tools = {name: forbid_extra_keys(params) if strict else params for name, params in catalog(config).items()}
+        tools = {
+            name: standalone(forbid_extra_keys(params) if strict else params, f"tools/{name}")
+            for name, params in catalog(config).items()
+        }
         per_tool = [
             {"if": {"properties": {"name": {"const": name}}}, "then": {"properties": {"arguments": params}}}
             for name, params in tools.items()
