@@ -25,7 +25,9 @@ def _generated(make_project, n):
             "description": "Classify a product review as positive or negative.",
             "labels": ["positive", "negative"],
             "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1", "concurrency": 4},
-            "generation": {"batch_size": 6},
+            # one example per call: this teacher then breaks some on purpose (markdown, empty replies),
+            # so the run has format and parse rejections to review
+            "generation": {"batch_size": 6, "prompt_style": "single", "per_call": 1},
         }
         project = make_project(config=config)
         result = germinate("generate", project, "--n", str(n))
