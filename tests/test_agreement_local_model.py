@@ -43,7 +43,7 @@ def test_local_teacher_keeps_true_labels_and_rejects_swapped_ones(make_project):
     run.mkdir(parents=True)
     (run / "candidates.jsonl").write_text("".join(json.dumps(c) + "\n" for c in candidates))
 
-    first = germinate("validate", project, check=0, timeout=1200)
+    first = germinate("validate", project, "--apply", check=0, timeout=1200)
     assert "24 not in the cache and sent as real calls" in first.stdout
     accepted = {r["id"] for r in map(json.loads, (run / "accepted.jsonl").read_text().splitlines())}
     rejected = {r["id"]: r for r in map(json.loads, (run / "rejected.jsonl").read_text().splitlines())}
@@ -54,5 +54,5 @@ def test_local_teacher_keeps_true_labels_and_rejects_swapped_ones(make_project):
     for row in swapped_out:
         assert row["validator"] == "agreement" and row["detail"]["teacher_answer"]
 
-    again = germinate("validate", project, check=0, timeout=600)
+    again = germinate("validate", project, "--apply", check=0, timeout=600)
     assert "24 answered from the cache" in again.stdout and "real calls" not in again.stdout

@@ -32,7 +32,7 @@ def trained(datasets, tmp_path_factory):
     (project / "task.yaml").write_text(yaml.safe_dump(config))
     lines = (datasets / "trec" / "test.jsonl").read_text().splitlines(True)
     (project / "more.jsonl").write_text("".join(lines[:24]))
-    germinate("validate", project, "--candidates", project / "more.jsonl", check=0)
+    germinate("validate", project, "--candidates", project / "more.jsonl", "--apply", check=0)
     (project / "test.jsonl").write_text("".join(lines[SHARED]))
     result = germinate("train", project)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -87,7 +87,7 @@ def test_tutorial_plugin_installs_lists_and_uninstalls(env):
     (project / "candidates.jsonl").write_text(
         json.dumps({"input": "They never sent my refund back to me", "output": "negative"}) + "\n"
     )
-    result = _germinate(python, "validate", project, "--candidates", project / "candidates.jsonl")
+    result = _germinate(python, "validate", project, "--candidates", project / "candidates.jsonl", "--apply")
     assert result.returncode == 0, result.stderr
     rejected = json.loads((project / "runs" / "default" / "rejected.jsonl").read_text())
     assert rejected["validator"] == "banned_words" and rejected["reason"] == "input: contains banned word 'refund'"

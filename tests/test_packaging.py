@@ -64,7 +64,7 @@ def test_the_folders_and_extras_bring_everything(env):
             for seed, word in zip(SAMPLE_SEEDS, ["great", "fine", "odd", "meh", "wow", "sad", "bad", "ugh", "no", "hm"])
         )
     )
-    _run([germinate, "validate", project, "--candidates", candidates])  # novelty: numpy, rouge-score
+    _run([germinate, "validate", project, "--candidates", candidates, "--apply"])  # novelty: numpy, rouge-score
     _run([germinate, "export", project, "--data"])  # the data extra
     rows = _run(
         [

@@ -376,7 +376,7 @@ def smart_home(tmp_path_factory):
     }
     config["serve"] = LIMITS | {"max_tokens": 48}
     (project / "task.yaml").write_text(yaml.safe_dump(config))
-    germinate("validate", project, "--candidates", project / "test.jsonl", check=0)
+    germinate("validate", project, "--candidates", project / "test.jsonl", "--apply", check=0)
     result = germinate("train", project)
     assert result.returncode == 0, result.stderr[-3000:]
     with serving(project) as port:

@@ -77,7 +77,7 @@ def test_train_predict_serve_and_evaluate_use_the_same_system_text(datasets, tmp
     test = (datasets / "trec" / "test.jsonl").read_text().splitlines(True)
     (project / "test.jsonl").write_text("".join(test[:8]))
     (project / "more.jsonl").write_text("".join(test[100:124]))
-    germinate("validate", project, "--candidates", project / "more.jsonl", check=0)
+    germinate("validate", project, "--candidates", project / "more.jsonl", "--apply", check=0)
     trained = germinate("train", project)
     assert trained.returncode == 0, trained.stderr[-3000:]
 

@@ -27,7 +27,7 @@ def _project(path, datasets, training):
     (path / "task.yaml").write_text(yaml.safe_dump(config))
     candidates = path / "more.jsonl"
     candidates.write_text("".join((datasets / "trec" / "test.jsonl").read_text().splitlines(True)[:24]))
-    germinate("validate", path, "--candidates", candidates, check=0)
+    germinate("validate", path, "--candidates", candidates, "--apply", check=0)
     return path
 
 

@@ -49,7 +49,7 @@ def test_two_processes_train_one_student_and_resume(datasets, tmp_path):
     (project / "task.yaml").write_text(yaml.safe_dump(config))
     extra = project / "more.jsonl"
     extra.write_text("".join((datasets / "trec" / "test.jsonl").read_text().splitlines(True)[:20]))
-    germinate("validate", project, "--candidates", extra, check=0)
+    germinate("validate", project, "--candidates", extra, "--apply", check=0)
 
     result = launch(project)
     assert result.returncode == 0, result.stderr[-4000:]
