@@ -22,7 +22,7 @@ KILLS = 10
 # per teacher call, so that the run lasts long enough for every kill to land mid-work
 STYLES = {
     "one-per-call": ({"batch_size": 4, "per_call": 1, "prompt_style": "single"}, 0.1),
-    "four-per-call": ({"batch_size": 8, "per_call": 4}, 0.4),
+    "four-per-call": ({"batch_size": 8, "per_call": 4, "prompt_style": "listed"}, 0.4),
 }
 
 

@@ -30,7 +30,7 @@ def _rows(path):
 
 def test_generates_valid_records_with_theta_properties_and_coverage(make_project):
     with fake_teacher() as server:
-        project = _project(make_project, server)
+        project = _project(make_project, server, prompt_style="listed", per_call=8)
         result = germinate("generate", project, "--n", "12")
     assert result.returncode == 0, result.stderr
     run = project / "runs" / "default"
@@ -45,7 +45,7 @@ def test_generates_valid_records_with_theta_properties_and_coverage(make_project
     rejected = _rows(run / "rejected.jsonl")
     assert len(candidates) == 12 + len(rejected)
     assert {r["validator"] for r in rejected} <= {"format", "length", "novelty", "parse", "schema"}
-    # per_call 8 (the default): each call's examples share its prompt and carry their place in its list
+    # per_call 8: each call's examples share its prompt and carry their place in its list
     for start in range(0, len(candidates) - 7, 8):
         call = candidates[start : start + 8]
         assert len({c["prompt_hash"] for c in call}) == 1 and [c["item"] for c in call] == list(range(1, 9))
@@ -100,7 +100,7 @@ def test_max_cost_stops_cleanly_and_rerun_continues(make_project):
 
 def test_dry_run_sends_nothing(make_project):
     with fake_teacher() as server:
-        project = _project(make_project, server)
+        project = _project(make_project, server, prompt_style="listed", per_call=8)
         result = germinate("generate", project, "--n", "100", "--dry-run", check=0)
         assert server.calls == []
     estimate = json.loads(result.stdout)
@@ -110,7 +110,9 @@ def test_dry_run_sends_nothing(make_project):
 
 def test_prompt_templates_are_overridable_without_code(make_project):
     with fake_teacher() as server:
-        project = _project(make_project, server, prompts={"system": "MY SYSTEM. Labels: {labels}."})
+        project = _project(
+            make_project, server, prompt_style="listed", per_call=8, prompts={"system": "MY SYSTEM. Labels: {labels}."}
+        )
         (project / "prompts").mkdir()
         (project / "prompts" / "generate.txt").write_text(
             "MY TEMPLATE. {description} Write reviews.\nRequests:\n{requests}"
@@ -162,7 +164,9 @@ def test_topic_and_length_properties_with_fallback(make_project):
     """The teacher proposes topics (deduplicated into a property) and labels only complexity, so
     every seed's length falls back to its tercile; all three land in properties.json and θ."""
     with fake_teacher() as server:
-        project = _project(make_project, server, properties=["complexity", "length", "topic"])
+        project = _project(
+            make_project, server, prompt_style="listed", per_call=8, properties=["complexity", "length", "topic"]
+        )
         germinate("generate", project, "--n", "4", check=0)
     run = project / "runs" / "default"
     properties = json.loads((run / "properties.json").read_text())

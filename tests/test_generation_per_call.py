@@ -50,7 +50,7 @@ def test_one_malformed_item_among_k_rejects_that_item_only(make_project):
                 "description": "Classify a product review as positive or negative.",
                 "labels": ["positive", "negative"],
                 "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1"},
-                "generation": {"per_call": 4, "max_attempts": 4, "max_tokens": 100},
+                "generation": {"per_call": 4, "prompt_style": "listed", "max_attempts": 4, "max_tokens": 100},
                 # this server writes examples only; asked as the task it would disagree with them all
                 "validation": {"agreement": False},
             }
@@ -136,7 +136,7 @@ def test_tool_calling_items_are_parsed_one_by_one(make_project):
                 "description": "Turn a smart-kitchen request into one tool call.",
                 "tools": TOOLS,
                 "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1"},
-                "generation": {"per_call": 3, "max_attempts": 3},
+                "generation": {"per_call": 3, "prompt_style": "listed", "max_attempts": 3},
                 "validation": {"length": False, "novelty": False},
             },
             seeds=TOOL_SEEDS,
@@ -193,7 +193,7 @@ def test_extraction_writes_a_group_of_texts_per_call_then_extracts_each_behind_o
                     "properties": {"name": {"type": "string"}, "restaurant": {"type": "string"}},
                 },
                 "teacher": {"backend": "openai", "model": "fake", "base_url": server.url + "/v1"},
-                "generation": {"per_call": 4},
+                "generation": {"per_call": 4, "prompt_style": "listed"},
                 "validation": {"novelty": False, "length": False},
             },
             seeds=EXTRACTION_SEEDS,
