@@ -11,7 +11,7 @@ from typing import Any
 
 
 def conversations(project: Any, records: list[dict]) -> list[list[dict[str, str]]]:
-    from germinate.student.infer import prompt_messages
+    from germinate.student.messages import prompt_messages
 
     return [prompt_messages(project.task_type, r, project.config["description"]) for r in records]
 

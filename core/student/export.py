@@ -74,10 +74,12 @@ def _train_config(model: ModelFolder) -> dict[str, Any]:
 
 
 def system_prompt(project: Project, model: ModelFolder) -> str:
-    """The system prompt the student was trained with: recorded in its train_config.json when
-    training records one, else the task description (what training uses)."""
-    recorded = _train_config(model).get("system_prompt")
-    return recorded if isinstance(recorded, str) and recorded else project.config["description"]
+    """The system prompt the student was trained with, as predict and serve give it
+    (germinate.student.messages: train_config.json's ``system_text``; the description for an
+    adapter trained before that was recorded); empty when it was trained without one."""
+    from germinate.student.messages import trained_system
+
+    return trained_system(model.adapter, project.config) or ""
 
 
 def merged_folder(model: ModelFolder) -> Path:
