@@ -242,6 +242,10 @@ def _warm() -> None:
         "rich.table",
     ):
         importlib.import_module(name)
+    from germinate.cli.root import COMMANDS
+
+    for module, _, _ in COMMANDS.values():  # the command modules load on use
+        importlib.import_module(f"germinate.cli.{module}")
     from germinate.plugins import get_plugins
     from germinate.project.errors import schema_problems
     from germinate.project.schemas import check_user_schema

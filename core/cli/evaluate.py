@@ -7,19 +7,18 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import (
+from germinate.cli.options import (
     EVAL_OPTIONS,
     MONEY,
-    cli,
     console,
     count,
-    echo_err,
     eval_overrides,
     parse_points,
     preset,
     project_argument,
     with_options,
 )
+from germinate.cli.root import echo_err
 from germinate.problems import GerminateError
 
 #: the exit code of `run` and `gate` when the gate says RETHINK (2 is bad input)
@@ -31,7 +30,7 @@ def _rethink_line(summary: str, run: bool) -> str:
     return f"germinate: gate: {summary}; improve the task description or the seeds, or pick a stronger teacher; {tail}"
 
 
-@cli.command("gate")
+@click.command("gate")
 @project_argument
 @click.option("--quick", is_flag=True, help="The small-machine preset (fewer items).")
 @click.option(
@@ -59,7 +58,7 @@ def gate_command(
         ctx.exit(EXIT_RETHINK)
 
 
-@cli.command("evaluate")
+@click.command("evaluate")
 @project_argument
 @with_options(EVAL_OPTIONS)
 @click.option("--no-train", is_flag=True, help="Fail instead of training a missing trained or seed student.")
@@ -94,7 +93,7 @@ def evaluate_command(
     render.evaluation(out, [result], report_stage(run, result))
 
 
-@cli.command("run")
+@click.command("run")
 @project_argument
 @with_options(EVAL_OPTIONS)
 @click.option(
@@ -150,7 +149,7 @@ def run_command(
         render.evaluation(out, [result], report_paths(run))
 
 
-@cli.command("bench")
+@click.command("bench")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option(
     "--workdir",

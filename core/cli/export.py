@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import cli, console, project_argument, run_option
+from germinate.cli.options import console, project_argument, run_option
 
 FORMATS = ("gguf", "ollama", "merged", "adapter")
 QUANTS = ("f16", "q8_0", "q4_k_m")
 
 
-@cli.command("export")
+@click.command("export")
 @project_argument
 @run_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="How to export the student.")

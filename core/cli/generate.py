@@ -8,11 +8,10 @@ from typing import Any
 
 import click
 
-from germinate.cli.root import (
+from germinate.cli.options import (
     MONEY,
     QUICK_GENERATION,
     STANDARD_GENERATION,
-    cli,
     console,
     count,
     preset,
@@ -21,7 +20,7 @@ from germinate.cli.root import (
 )
 
 
-@cli.command("generate")
+@click.command("generate")
 @project_argument
 @click.option("--n", "n", type=count(1), default=None, help="Accepted synthetic examples to produce (default 10,000).")
 @click.option(
@@ -117,7 +116,7 @@ def _estimate(project: Any, settings: Any, *, use_cache: bool, max_cost: float |
         engine.close()
 
 
-@cli.command("validate")
+@click.command("validate")
 @project_argument
 @run_option
 @click.option(

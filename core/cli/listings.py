@@ -6,11 +6,11 @@ import json
 
 import click
 
-from germinate.cli.root import cli, console
+from germinate.cli.options import console
 from germinate.plugins import get_plugins
 
 
-@cli.command("plugins")
+@click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins_command(as_json: bool) -> None:
     """List installed plugins: distribution, version, hooks and what each provides."""
@@ -58,6 +58,6 @@ def _listing_command(kind: str, help_text: str) -> click.Command:
     return click.command(kind.replace("_", "-"))(command)
 
 
-cli.add_command(_listing_command("task_types", "List task types, with their record and config schemas."))
-cli.add_command(_listing_command("validators", "List validators in cascade order, with their config schemas."))
-cli.add_command(_listing_command("teachers", "List teacher backends, with their config schemas."))
+task_types_command = _listing_command("task_types", "List task types, with their record and config schemas.")
+validators_command = _listing_command("validators", "List validators in cascade order, with their config schemas.")
+teachers_command = _listing_command("teachers", "List teacher backends, with their config schemas.")

@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 
-from germinate.cli.root import cli, project_argument
+from germinate.cli.options import project_argument
 from germinate.plugins import get_plugins
 from germinate.problems import GerminateError
 
 
-@cli.command("check")
+@click.command("check")
 @project_argument
 def check_command(project: Path) -> None:
     """Check a project folder; print every problem as file:line: field: message."""
@@ -71,7 +71,7 @@ def _ask_required(family: Any, known: dict[str, Any]) -> dict[str, Any]:
     return extra
 
 
-@cli.command("init")
+@click.command("init")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--task-type", help="Task family (see `germinate task-types`).")
 @click.option(

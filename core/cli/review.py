@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from germinate.cli.root import cli, console, project_argument, run_option
+from germinate.cli.options import console, project_argument, run_option
 
 
-@cli.command("review")
+@click.command("review")
 @project_argument
 @run_option
 @click.option(

@@ -1,25 +1,48 @@
-"""The root ``germinate`` command group, the console, and options several commands share.
+"""The root ``germinate`` command group.
 
-Heavy imports stay inside command bodies, so ``germinate --help`` answers quickly."""
+Start-up is kept short: the built-in commands are listed in :data:`COMMANDS` with their one-line
+help and their module is imported only when the command runs (or its own ``--help`` is asked
+for); plugins, whose ``register_commands`` hook may add commands, load only when a name is not
+built in or the full command list is wanted. Options several commands share live in
+:mod:`germinate.cli.options`."""
 
 from __future__ import annotations
 
-import math
+import importlib
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from germinate import __version__
-from germinate.evaluate.points import POINTS
-from germinate.plugins import get_plugins
-from germinate.problems import GerminateError, located, one_line
-from germinate.run_folder import check_run_name
-from germinate.settings import PRESETS, QUICK, STANDARD
+from germinate.problems import GerminateError, one_line
 
 EXIT_BAD_INPUT = 2
+
+#: built-in commands: name -> (module under germinate.cli, attribute, the help's first sentence).
+#: tests/test_cli_lazy.py holds each sentence equal to the command's own docstring.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("project", "init_command", "Create a project folder with a commented task.yaml (asks for what the flags leave out)."),
+    "check": ("project", "check_command", "Check a project folder; print every problem as file:line: field: message."),
+    "gate": ("evaluate", "gate_command", "Can the teacher do the task? Score it k-shot on the seeds (leave-one-out) or a slice of the test split: PROCEED, ITERATE or RETHINK (exit code 3), with the figure and the worst answers."),
+    "generate": ("generate", "generate_command", "Generate synthetic examples until N pass the validation cascade (resumes where it stopped)."),
+    "validate": ("generate", "validate_command", "Run the validation cascade over a run's candidates and show what changes; only --apply writes anything."),
+    "review": ("review", "review_command", "List a run's candidates and record decisions about them."),
+    "train": ("student", "train_command", "LoRA-fine-tune the student on seeds + accepted examples (resumes from the last checkpoint)."),
+    "evaluate": ("evaluate", "evaluate_command", "Score teacher (k-shot), trained, seed-only and base student on the test split; write a report."),
+    "run": ("evaluate", "run_command", "Everything: check, the teacher gate, generate and validate, train, evaluate, report (resumes where it stopped)."),
+    "bench": ("evaluate", "bench_command", "The whole pipeline over several projects (or benchmark dataset folders with task.json) and one combined table."),
+    "predict": ("student", "predict_command", "Run a student over a JSONL file, batched, and write its predictions."),
+    "serve": ("student", "serve_command", "Serve the student as an OpenAI-compatible API (/v1/chat/completions, /v1/models, /health)."),
+    "export": ("export", "export_command", "Export the student (gguf, ollama, merged, adapter) and/or the accepted data (--data)."),
+    "ask": ("teacher", "ask_command", "Send prompts to the project's teacher through the engine (cache, retries, cost)."),
+    "cache": ("teacher", "cache_group", "Inspect or clear a project's cache of teacher calls."),
+    "plugins": ("listings", "plugins_command", "List installed plugins: distribution, version, hooks and what each provides."),
+    "task-types": ("listings", "task_types_command", "List task types, with their record and config schemas."),
+    "validators": ("listings", "validators_command", "List validators in cascade order, with their config schemas."),
+    "teachers": ("listings", "teachers_command", "List teacher backends, with their config schemas."),
+}  # fmt: skip
 # click >= 8.2 reports a group called without a command as an error that carries the help text
 _HELP_ERRORS: tuple[type[click.ClickException], ...] = tuple(
     getattr(click.exceptions, name) for name in ("NoArgsIsHelpError",) if hasattr(click.exceptions, name)
@@ -34,7 +57,65 @@ def echo_err(line: str) -> None:
 class GerminateGroup(click.Group):
     """Turns GerminateError into ``file:line: field: message`` lines and exit code 2, never a
     traceback; a usage error (a bad option value) is one line and exit code 2 too; Ctrl-C exits
-    130 with a note that rerunning resumes."""
+    130 with a note that rerunning resumes. Built-in commands load on use (:data:`COMMANDS`);
+    a plugin's command of the same name as a built-in one is not used."""
+
+    #: whether --help may list plugin commands from :mod:`germinate.cli.plugin_commands` (set by
+    #: the console entry point; an in-process caller may have registered plugins by hand)
+    listing_cache = False
+    _plugins_registered = False
+
+    def _register_plugin_commands(self) -> None:
+        if not self._plugins_registered:
+            self._plugins_registered = True
+            from germinate.plugins import get_plugins
+
+            get_plugins().each("register_commands", cli=self)
+            if self.listing_cache:
+                from germinate.cli import plugin_commands
+
+                plugin_commands.remember({n: c.get_short_help_str(1000) for n, c in self._plugin_commands().items()})
+
+    def forget_plugin_commands(self) -> None:
+        """Drop the commands plugins added, so the next use registers what is installed then."""
+        self.commands.clear()
+        self._plugins_registered = False
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        return {n: c for n, c in self.commands.items() if n not in COMMANDS and not c.hidden}
+
+    def _plugin_listing(self) -> dict[str, str]:
+        """{name: one-line help} of plugin commands: remembered, or found by loading the plugins."""
+        if self.listing_cache and not self._plugins_registered:
+            from germinate.cli import plugin_commands
+
+            remembered = plugin_commands.cached()
+            if remembered is not None:
+                return remembered
+        self._register_plugin_commands()
+        return {n: c.get_short_help_str(1000) for n, c in self._plugin_commands().items()}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self._plugin_listing()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS:  # a built-in name wins over a plugin's command of that name
+            module, attribute, _ = COMMANDS[cmd_name]
+            command: click.Command = getattr(importlib.import_module(f"germinate.cli.{module}"), attribute)
+            return command
+        self._register_plugin_commands()
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list for ``--help``: built-ins from :data:`COMMANDS`, plugin commands from
+        the remembered listing, so neither is imported."""
+        listing = {name: text for name, (_, _, text) in COMMANDS.items()}
+        listing.update({n: t for n, t in self._plugin_listing().items() if n not in COMMANDS})
+        limit = formatter.width - 6 - max(len(name) for name in listing)
+        # click's own shortening, through a bare Command that holds only the help text
+        rows = [(n, click.Command(n, help=listing[n]).get_short_help_str(limit)) for n in sorted(listing)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(
         self,
@@ -48,6 +129,10 @@ class GerminateGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except GerminateError as exc:  # e.g. a plugin with a misspelled hook, found while listing commands
+            for problem in exc.problems:
+                echo_err(str(problem))
+            sys.exit(EXIT_BAD_INPUT)
         except _HELP_ERRORS as exc:  # `germinate` alone: the help, as click shows it
             exc.show()
             sys.exit(exc.exit_code)
@@ -77,6 +162,8 @@ class GerminateGroup(click.Group):
 
 
 def _report_plugin_failures() -> None:
+    from germinate.plugins import get_plugins
+
     plugins = get_plugins()
     plugins.listing()  # makes every plugin register, so registration failures surface too
     for line in plugins.failures:
@@ -88,118 +175,3 @@ def _report_plugin_failures() -> None:
 def cli() -> None:
     """Turn a task description and 10-50 examples into a small fine-tuned expert model."""
     _report_plugin_failures()
-
-
-def console() -> Any:
-    from rich.console import Console
-
-    return Console()
-
-
-def preset(quick: bool, standard: bool = False) -> str | None:
-    """The chosen size preset's name (None: the paper's scale)."""
-    if quick and standard:
-        raise click.UsageError("--quick and --standard are two sizes; choose one")
-    return "quick" if quick else "standard" if standard else None
-
-
-# -- options several commands share -------------------------------------------------------------
-
-project_argument = click.argument("project", type=click.Path(path_type=Path), default=".")
-
-
-def _run_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    try:
-        return check_run_name(value)
-    except GerminateError as exc:
-        raise click.BadParameter(located(exc.problems)[0].message, ctx, param) from None
-
-
-run_option = click.option(
-    "--run",
-    "run_name",
-    default="default",
-    show_default=True,
-    callback=_run_name,
-    help="Run folder under runs/ (a plain name: letters, digits, '.', '_', '-').",
-)
-
-
-class FiniteFloat(click.ParamType):
-    """A finite number (NaN and infinities refused) of at least ``minimum``."""
-
-    name = "number"
-
-    def __init__(self, minimum: float = 0.0, open_below: bool = False) -> None:
-        self.minimum, self.open_below = minimum, open_below
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number", param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number", param, ctx)
-        if number < self.minimum or (self.open_below and number == self.minimum):
-            self.fail(f"{value!r} must be {'above' if self.open_below else 'at least'} {self.minimum:g}", param, ctx)
-        return number
-
-
-def count(minimum: int = 1, maximum: int | None = None) -> click.IntRange:
-    """A whole number within bounds (``--n``, ``--batch-size``...)."""
-    return click.IntRange(minimum, maximum)
-
-
-#: USD: a finite number, zero or more
-MONEY = FiniteFloat(0.0)
-
-
-def parse_points(text: str) -> tuple[str, ...]:
-    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
-    unknown = [p for p in chosen if p not in POINTS]
-    if unknown or not chosen:
-        raise click.BadParameter(f"expected a comma-separated subset of {','.join(POINTS)}", param_hint="--points")
-    return chosen
-
-
-def eval_overrides(repeats: int | None, k_shot: int | None, max_examples: int | None) -> dict[str, dict[str, Any]]:
-    return {"evaluation": {"repeats": repeats, "k_shot": k_shot, "max_examples": max_examples}}
-
-
-def _describe(values: dict[str, dict[str, Any]]) -> str:
-    return "; ".join(
-        f"{section} {', '.join(f'{k}={v}' for k, v in items.items())}" for section, items in values.items()
-    )
-
-
-EVAL_OPTIONS = [
-    run_option,
-    click.option("--quick", is_flag=True, help="The small-machine preset: " + _describe(PRESETS["quick"])),
-    click.option(
-        "--standard",
-        is_flag=True,
-        help="About 45 minutes a classification project on 2 cores: " + _describe(PRESETS["standard"]),
-    ),
-    click.option(
-        "--points", default=",".join(POINTS), show_default=True, help="Reference points to evaluate (comma-separated)."
-    ),
-    click.option("--repeats", type=count(1, 1000), default=None, help="Training runs per trained point (default 3)."),
-    click.option(
-        "--k-shot", type=count(0, 10_000), default=None, help="Seed examples in the teacher's prompt (default 5)."
-    ),
-    click.option(
-        "--max-examples", type=count(1), default=None, help="Evaluate a fixed random subset of the test split."
-    ),
-]
-
-QUICK_GENERATION = QUICK["generation"]
-STANDARD_GENERATION = STANDARD["generation"]
-
-
-def with_options(options: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
-    def decorate(function: Any) -> Any:
-        for option in reversed(options):
-            function = option(function)
-        return function
-
-    return decorate

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import FiniteFloat, cli, console, count, project_argument, run_option
+from germinate.cli.options import FiniteFloat, console, count, project_argument, run_option
 from germinate.problems import GerminateError, Problem, located
 
 _MODEL_HELP = "trained, seeds, base, or a path to a merged model or adapter folder."
 
 
-@cli.command("train")
+@click.command("train")
 @project_argument
 @run_option
 @click.option("--seeds-only", is_flag=True, help="Train on the seeds alone (the seed-student baseline).")
@@ -29,32 +29,29 @@ def train_command(
     project: Path, run_name: str, seeds_only: bool, epochs: float | None, merge: bool | None, save_steps: int | None
 ) -> None:
     """LoRA-fine-tune the student on seeds + accepted examples (resumes from the last checkpoint)."""
-    from germinate import render
-    from germinate.pipeline import train_one
     from germinate.project.load import load_project
     from germinate.run_folder import RunFolder
     from germinate.settings import resolve
-    from germinate.student.train import main_process
 
+    # bad input (the project, the run folder, a setting) is reported before torch loads
     loaded = load_project(project)
+    run = RunFolder.of(project, run_name, loaded.limits)
     # an absent --merge must not override training.merge in task.yaml
     settings = resolve(
         loaded.config, None, {"training": {"epochs": epochs, "merge": merge or None, "save_steps": save_steps}}
     )
+    from germinate import render
+    from germinate.pipeline import train_one
+
     out = console()
-    result = train_one(
-        loaded,
-        RunFolder.of(project, run_name, loaded.limits),
-        settings.training,
-        settings.student,
-        out,
-        seeds_only=seeds_only,
-    )
+    result = train_one(loaded, run, settings.training, settings.student, out, seeds_only=seeds_only)
+    from germinate.student.train import main_process
+
     if main_process():  # under `accelerate launch`, one summary, not one per process
         render.training(out, result)
 
 
-@cli.command("predict")
+@click.command("predict")
 @project_argument
 @click.option(
     "--input",
@@ -116,7 +113,7 @@ def predict_command(
     click.echo(f"wrote {len(outputs)} predictions to {target}")
 
 
-@cli.command("serve")
+@click.command("serve")
 @project_argument
 @run_option
 @click.option("--model", "which", default="trained", show_default=True, help=_MODEL_HELP)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from germinate.cli.root import MONEY, cli, console, count
+from germinate.cli.options import MONEY, console, count
 from germinate.problems import GerminateError
 
 #: one line of ``ask --requests``
@@ -29,7 +29,7 @@ REQUEST_SCHEMA = {
 }
 
 
-@cli.command("ask")
+@click.command("ask")
 @click.argument("project", type=click.Path(path_type=Path))
 @click.argument("prompt", nargs=-1)
 @click.option(
@@ -128,7 +128,7 @@ def ask_command(
         click.echo(f"teacher faults (retried): {json.dumps(dict(engine.stats.faults), sort_keys=True)}", err=True)
 
 
-@cli.group("cache")
+@click.group("cache")
 def cache_group() -> None:
     """Inspect or clear a project's cache of teacher calls."""
 

@@ -95,7 +95,7 @@ def run_germinate(*args: str, input: str | None = None, env: dict[str, str] | No
 
     from germinate.cli import cli
 
-    get_plugins().each("register_commands", cli=cli)
+    cli.forget_plugin_commands()  # plugins registered since the last call
     result = CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env, catch_exceptions=True)
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
