@@ -102,11 +102,10 @@ def train_one(
 ) -> TrainResult:
     """One training run (resuming from its last checkpoint) under a live bar: step, loss,
     tokens/s, time left."""
+    run.contained()  # training reads accepted.jsonl and writes the model under the run
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from germinate.student.train import main_process, train
-
-    run.contained()  # training reads accepted.jsonl and writes the model under the run
 
     columns = (
         TextColumn(f"[bold]{label}"),
