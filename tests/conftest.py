@@ -1,6 +1,10 @@
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -31,3 +35,31 @@ def germinate(*args, env=None, cwd=None, check=None, timeout=600) -> subprocess.
     if check is not None:
         assert result.returncode == check, (result.stdout, result.stderr)
     return result
+
+
+@contextlib.contextmanager
+def germinate_serving(project, *args, env=None, timeout=300):
+    """``germinate serve PROJECT ARGS`` on a free loopback port, yielded once /health answers;
+    stopped on exit. ``env`` replaces the environment (None: this one)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        GERMINATE + ["serve", str(project), "--port", str(port), *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()[-2000:]
+                time.sleep(0.5)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)

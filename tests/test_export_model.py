@@ -73,7 +73,7 @@ def test_f16_gguf_answers_like_the_student_and_q8_0_keeps_its_accuracy(trained):
 
 
 def test_ollama_folder_loads_in_the_local_backend_and_answers(trained):
-    from _roundtrip import gguf_answers, student_answers
+    from _roundtrip import agreement, gguf_answers, student_answers
 
     project, run = _loaded(trained)
     result = germinate("export", trained, "--format", "ollama")
@@ -92,7 +92,9 @@ def test_ollama_folder_loads_in_the_local_backend_and_answers(trained):
     assert "ollama create trec -f Modelfile" in readme and "ollama run trec" in readme
     records = [r.data for r in project.test][:5]
     answers = gguf_answers(gguf, project, records, max_new_tokens=8)
-    assert all(answers) and answers == student_answers(project, run, records, max_new_tokens=8)
+    student = student_answers(project, run, records, max_new_tokens=8)
+    # q8_0 rounds the weights: a near-tie token may flip, so most (not all) greedy answers match
+    assert all(answers) and agreement(student, answers) >= 0.8, list(zip(student, answers))
 
 
 def test_merged_and_adapter_folders_load_and_carry_a_model_card(trained):

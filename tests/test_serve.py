@@ -5,7 +5,6 @@ a well-formed client keeps being answered; the official openai client streams, a
 ``tool_calls`` for a tool-calling project; prompts are cut to the student's budget; `germinate
 predict` works on records without outputs."""
 
-import contextlib
 import json
 import os
 import select
@@ -14,12 +13,11 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.request
 
 import openai
 import pytest
 import yaml
-from conftest import GERMINATE, REPO, germinate
+from conftest import GERMINATE, REPO, germinate, germinate_serving
 from teacher_helpers import free_port
 
 from germinate.testing import SAMPLE_CONFIG, write_project
@@ -36,31 +34,11 @@ LIMITS = {
 }
 
 
-@contextlib.contextmanager
 def serving(project, *args, key=KEY):
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "GERMINATE_API_KEY"}
     if key:
         env["GERMINATE_API_KEY"] = key
-    process = subprocess.Popen(
-        GERMINATE + ["serve", str(project), "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stderr.read().decode()[-2000:]
-                time.sleep(0.5)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(30)
+    return germinate_serving(project, *args, env=env)
 
 
 def exchange(port, data, *, pause=None, timeout=30):

@@ -3,17 +3,14 @@ message, training records it in train_config.json, and predict, serve and evalua
 trained adapter exactly what it was trained with."""
 
 import json
-import subprocess
-import time
 import urllib.request
 
 import pytest
 import yaml
-from conftest import GERMINATE, germinate
-from teacher_helpers import free_port
+from conftest import germinate, germinate_serving
 
 from germinate.project.load import load_project
-from germinate.run_folder import ModelFolder
+from germinate.run_folder import ModelFolder, RunFolder
 from germinate.student.messages import prompt_messages, system_text, trained_system
 
 
@@ -96,7 +93,8 @@ def test_train_predict_serve_and_evaluate_use_the_same_system_text(datasets, tmp
     )  # fmt: skip
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     by_predict = [json.loads(line)["prediction"] for line in (tmp_path / "p.jsonl").read_text().splitlines()]
-    by_evaluate = json.loads((project / "runs" / "default" / "eval" / "raw" / "trained.json").read_text())
+    run = RunFolder(project / "runs" / "default")
+    by_evaluate = json.loads(run.raw_predictions_of("trained-r0").read_text())
     assert by_predict == by_evaluate["predictions"]
 
     # serve adds the trained system text to a request without one: its prompt is exactly that long
@@ -109,25 +107,10 @@ def test_train_predict_serve_and_evaluate_use_the_same_system_text(datasets, tmp
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
 
     assert prompt_tokens(short) != prompt_tokens(loaded.config["description"])
-    port = free_port()
-    server = subprocess.Popen(
-        GERMINATE + ["serve", str(project), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()[-2000:]
-                time.sleep(1)
+    with germinate_serving(project) as port:
         body = json.dumps({"messages": [{"role": "user", "content": question}], "max_tokens": 4}).encode()
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/v1/chat/completions", body, {"content-type": "application/json"}
         )
         reply = json.loads(urllib.request.urlopen(request, timeout=120).read())
-    finally:
-        server.terminate()
-        server.wait(30)
     assert reply["usage"]["prompt_tokens"] == prompt_tokens(short)

@@ -7,12 +7,10 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 
 import pytest
 import yaml
-from conftest import GERMINATE, germinate
-from teacher_helpers import free_port
+from conftest import GERMINATE, germinate, germinate_serving
 
 pytestmark = pytest.mark.slow
 
@@ -108,19 +106,7 @@ def test_predict_writes_batched_predictions(trained, tmp_path):
 def test_serve_answers_the_official_openai_client(trained):
     import openai
 
-    port = free_port()
-    server = subprocess.Popen(
-        GERMINATE + ["serve", str(trained), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()[-2000:]
-                time.sleep(1)
+    with germinate_serving(trained) as port:
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
         assert [m.id for m in client.models.list().data] == ["trec"]
         reply = client.chat.completions.create(
@@ -128,9 +114,6 @@ def test_serve_answers_the_official_openai_client(trained):
         )
         assert isinstance(reply.choices[0].message.content, str)
         assert reply.usage.prompt_tokens > 5 and 0 < reply.usage.completion_tokens <= 6
-    finally:
-        server.terminate()
-        server.wait(30)
 
 
 def test_training_resumes_from_its_last_checkpoint_after_a_kill(datasets, tmp_path):
