@@ -1,7 +1,8 @@
 """The binary LLM judge for free-text answers (QA, extraction), and its calibration.
 
 The judge sees the task description, the input, the reference and the prediction, and answers
-CORRECT or INCORRECT. Its prompt is versioned: reports record ``builtin-v1`` or, for a prompt the
+yes or no (CORRECT / INCORRECT, right / wrong and true / false are read too, for a project's own
+prompt). Its prompt is versioned: reports record ``builtin-v2`` or, for a prompt the
 project supplies (``evaluation.judge.prompt`` in task.yaml, or ``prompts/judge.txt``), ``custom-``
 and the first 8 hex digits of its sha256, so two reports are comparable only when the ids match.
 The judge's reply is read as text; nothing in it is executed.
@@ -31,12 +32,12 @@ from germinate.tasks.metrics import cohen_kappa
 from germinate.tasks.score import Score
 from germinate.teachers.base import ChatRequest
 
-JUDGE_PROMPT_VERSION = "builtin-v1"
+JUDGE_PROMPT_VERSION = "builtin-v2"
 
-#: placeholders: {description} {input} {reference} {prediction}
+#: placeholders: {description} {input} {reference} {prediction}. A yes/no question: asked for
+#: CORRECT or INCORRECT (builtin-v1), the embedded 1.5B judge said CORRECT to every calibration
+#: item of hotpotqa, roman_empire_qa and docs_extraction (kappa 0); asked this, kappa 0.4-0.8.
 JUDGE_PROMPT = """\
-You grade a model's answer against a reference answer. Reply with one word: CORRECT or INCORRECT.
-
 Task: {description}
 
 Input:
@@ -48,13 +49,13 @@ Reference answer:
 Model answer:
 {prediction}
 
-The model answer is CORRECT when it states the same facts as the reference answer: wording may
-differ and extra words are fine as long as nothing contradicts or replaces the reference. For
-structured answers every field must carry the same values. If the reference answer is empty, the
-question cannot be answered from the information given, and the model answer is CORRECT only if it
-says so or is empty. Otherwise it is INCORRECT.
+Does the model answer state the same facts as the reference answer? Wording may differ, and extra
+words are fine as long as nothing in them contradicts or replaces the reference. For structured
+answers every field must carry the same values. If the reference answer is empty, the question
+cannot be answered from the information given: reply yes only if the model answer says so or is
+empty.
 
-Verdict (CORRECT or INCORRECT):"""
+Reply with one word: yes or no."""
 
 PLACEHOLDERS = templates.JUDGE_PLACEHOLDERS
 _VERDICT = re.compile(r"\b(incorrect|correct|wrong|right|yes|no|true|false)\b", re.IGNORECASE)
