@@ -339,18 +339,21 @@ def test_long_conversations_lose_their_oldest_turns_first(base_project):
 
 @pytest.fixture(scope="module")
 def smart_home(tmp_path_factory):
-    """examples/smart-home with a short description, trained briefly on its seeds and test rows."""
+    """examples/smart-home trained briefly on its seeds and test rows, under the short system text."""
     project = tmp_path_factory.mktemp("tools") / "smart-home"
     shutil.copytree(REPO / "examples" / "smart-home", project)
     config = yaml.safe_load((project / "task.yaml").read_text())
     config["description"] = "Call one smart-home tool as JSON."
+    # the short system text names the tools; at 1e-3 with the description alone the student
+    # still answered "turn on" for the seed "turn on the kitchen lights"
     config["training"] = {
         "epochs": 3,
-        "learning_rate": 1e-3,
+        "learning_rate": 2e-3,
         "batch_size": 8,
         "max_length": 192,
         "lora_rank": 8,
         "lora_alpha": 16,
+        "system_prompt": "short",
     }
     config["serve"] = LIMITS | {"max_tokens": 48}
     (project / "task.yaml").write_text(yaml.safe_dump(config))
