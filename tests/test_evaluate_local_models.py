@@ -20,7 +20,8 @@ pytestmark = pytest.mark.slow
 
 SMALL = {
     "generation": {"n": 4, "batch_size": 4},
-    "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4, "save_steps": 100},
+    # the short system text: trec's description would be ~230 of every example's ~250 tokens
+    "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4, "save_steps": 100, "system_prompt": "short"},
     "evaluation": {"max_examples": 6, "repeats": 2, "k_shot": 3},
     "gate": {"max_examples": 6},
 }

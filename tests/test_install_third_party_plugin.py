@@ -37,6 +37,7 @@ def env(tmp_path_factory):
             "pip",
             "install",
             "-q",
+            "--no-compile",  # byte-compiling every installed file is most of an install's time
             REPO,
             REPO / "plugins" / "format",
             REPO / "plugins" / "length",
@@ -61,7 +62,7 @@ def test_tutorial_plugin_installs_lists_and_uninstalls(env):
 
     before = json.loads(_germinate(python, "plugins", "--json").stdout)
     assert "banned_words" not in {row["name"] for row in before}
-    _run([python, "-m", "pip", "install", "-q", folder])
+    _run([python, "-m", "pip", "install", "-q", "--no-compile", folder])
 
     plugins = {row["name"]: row for row in json.loads(_germinate(python, "plugins", "--json").stdout)}
     assert plugins["banned_words"]["distribution"] == "germinate-banned-words"
@@ -110,7 +111,7 @@ def test_plugin_failing_on_import_is_one_line(env):
         '[tool.setuptools]\npy-modules = ["germinate_broken"]\n'
     )
     (folder / "germinate_broken.py").write_text('raise RuntimeError("this plugin is broken on purpose")\n')
-    _run([python, "-m", "pip", "install", "-q", folder])
+    _run([python, "-m", "pip", "install", "-q", "--no-compile", folder])
     try:
         result = _germinate(python, "plugins", "--json")
         assert result.returncode == 0

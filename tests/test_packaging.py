@@ -44,7 +44,20 @@ def env(tmp_path_factory):
     venv.create(root / "venv", with_pip=True)
     python = root / "venv" / "bin" / "python"
     folders = sorted((REPO / "task_types").iterdir()) + sorted((REPO / "plugins").iterdir())
-    _run([python, "-m", "pip", "install", "-q", "torch==2.13.0", f"{REPO}[student,export,data]", *folders])
+    # --no-compile: byte-compiling torch's files would be most of the install's time
+    _run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-compile",
+            "torch==2.13.0",
+            f"{REPO}[student,export,data]",
+            *folders,
+        ]
+    )
     return root, python
 
 
@@ -101,6 +114,6 @@ def test_tutorial_plugin_with_a_direct_reference_installs_alone(tmp_path):
         (folder / name).write_text(text)
     venv.create(tmp_path / "venv", with_pip=True)
     python = tmp_path / "venv" / "bin" / "python"
-    _run([python, "-m", "pip", "install", "-q", folder])  # germinate comes with it, from the reference
+    _run([python, "-m", "pip", "install", "-q", "--no-compile", folder])  # germinate comes with it, from the reference
     plugins = {row["name"]: row for row in json.loads(_run([python.parent / "germinate", "plugins", "--json"]).stdout)}
     assert plugins["banned_words"]["distribution"] == "germinate-banned-words"
