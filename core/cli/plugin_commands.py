@@ -22,8 +22,11 @@ from pathlib import Path
 _METADATA = (".dist-info", ".egg-info", ".egg-link", ".pth")
 
 
-def _cache_file() -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+def _cache_file() -> Path | None:
+    try:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except (KeyError, RuntimeError):  # no home folder to be found: nothing is remembered
+        return None
     prefix = hashlib.sha256(sys.prefix.encode("utf-8", "surrogateescape")).hexdigest()[:12]
     return root / "germinate" / f"cli-commands-{prefix}.json"
 
@@ -47,8 +50,11 @@ def _installed_key() -> str:
 
 def cached() -> dict[str, str] | None:
     """{command: one-line help} as last seen for what is installed now; None when unknown."""
+    path = _cache_file()
+    if path is None:
+        return None
     try:
-        data = json.loads(_cache_file().read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("key") != _installed_key():
@@ -62,6 +68,8 @@ def cached() -> dict[str, str] | None:
 def remember(commands: dict[str, str]) -> None:
     """Store the listing for what is installed now (best effort: a read-only home is fine)."""
     path = _cache_file()
+    if path is None:
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
