@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 
-def conversations(project: Any, records: list[dict]) -> list[list[dict[str, str]]]:
-    from germinate.student.messages import prompt_messages
+def conversations(project: Any, run: Any, records: list[dict]) -> list[list[dict[str, str]]]:
+    """Each record's chat under the system text the run's student was trained with (what the
+    exported Modelfile's SYSTEM holds too)."""
+    from germinate.student.messages import prompt_messages, trained_system
 
-    return [prompt_messages(project.task_type, r, project.config["description"]) for r in records]
+    system = trained_system(run.model().adapter, project.config)
+    return [prompt_messages(project.task_type, r, system) for r in records]
 
 
 def student_answers(project: Any, run: Any, records: list[dict], max_new_tokens: int) -> list[str]:
@@ -22,11 +25,11 @@ def student_answers(project: Any, run: Any, records: list[dict], max_new_tokens:
     from germinate.student.infer import Student
 
     student = Student.load(resolve(project.config).student, run.model().adapter)
-    answers = student.generate(conversations(project, records), max_new_tokens=max_new_tokens, batch_size=8)
+    answers = student.generate(conversations(project, run, records), max_new_tokens=max_new_tokens, batch_size=8)
     return [text.strip() for text, _, _ in answers]
 
 
-def gguf_answers(path: Path, project: Any, records: list[dict], max_new_tokens: int) -> list[str]:
+def gguf_answers(path: Path, project: Any, run: Any, records: list[dict], max_new_tokens: int) -> list[str]:
     """Answers of a GGUF file through the local backend, greedy (temperature 0)."""
     from germinate.plugins import lookup
     from germinate.teachers.base import ChatRequest
@@ -35,7 +38,7 @@ def gguf_answers(path: Path, project: Any, records: list[dict], max_new_tokens: 
 
     async def ask() -> list[str]:
         out = []
-        for i, messages in enumerate(conversations(project, records)):
+        for i, messages in enumerate(conversations(project, run, records)):
             params = {"temperature": 0.0, "max_tokens": max_new_tokens}
             out.append((await client.complete(ChatRequest(messages, params, sample=i))).text.strip())
         await client.aclose()

@@ -64,7 +64,7 @@ def main() -> None:
 
     answers = {"transformers": student_answers(project, run, records, args.max_new_tokens)}
     for quant, path in files.items():
-        answers[quant] = gguf_answers(path, project, records, args.max_new_tokens)
+        answers[quant] = gguf_answers(path, project, run, records, args.max_new_tokens)
     scores = {name: accuracy(project, records, got) for name, got in answers.items()}
     result = {
         "project": project.name,

@@ -65,8 +65,8 @@ def test_f16_gguf_answers_like_the_student_and_q8_0_keeps_its_accuracy(trained):
 
     records = [r.data for r in project.test]
     student = student_answers(project, run, records, max_new_tokens=8)
-    f16 = gguf_answers(files["f16"], project, records, max_new_tokens=8)
-    q8 = gguf_answers(files["q8_0"], project, records, max_new_tokens=8)
+    f16 = gguf_answers(files["f16"], project, run, records, max_new_tokens=8)
+    q8 = gguf_answers(files["q8_0"], project, run, records, max_new_tokens=8)
     assert len(set(student)) > 1, student  # a student that says one thing would prove little
     assert agreement(student, f16) >= 0.95, list(zip(student, f16))
     assert abs(accuracy(project, records, q8) - accuracy(project, records, f16)) <= 0.02
@@ -91,7 +91,7 @@ def test_ollama_folder_loads_in_the_local_backend_and_answers(trained):
     readme = (folder / "README.md").read_text()
     assert "ollama create trec -f Modelfile" in readme and "ollama run trec" in readme
     records = [r.data for r in project.test][:5]
-    answers = gguf_answers(gguf, project, records, max_new_tokens=8)
+    answers = gguf_answers(gguf, project, run, records, max_new_tokens=8)
     student = student_answers(project, run, records, max_new_tokens=8)
     # q8_0 rounds the weights: a near-tie token may flip, so most (not all) greedy answers match
     assert all(answers) and agreement(student, answers) >= 0.8, list(zip(student, answers))
