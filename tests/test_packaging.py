@@ -8,10 +8,9 @@ tutorial documents, installs into an empty environment by itself."""
 import json
 import re
 import subprocess
-import venv
 
 import pytest
-from test_install_third_party_plugin import REPO, tutorial_files
+from test_install_third_party_plugin import REPO, fresh_venv, tutorial_files
 
 from germinate.testing import SAMPLE_SEEDS, write_project
 
@@ -41,23 +40,8 @@ def _run(cmd, **kw):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("packaged")
-    venv.create(root / "venv", with_pip=True)
-    python = root / "venv" / "bin" / "python"
     folders = sorted((REPO / "task_types").iterdir()) + sorted((REPO / "plugins").iterdir())
-    # --no-compile: byte-compiling torch's files would be most of the install's time
-    _run(
-        [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-compile",
-            "torch==2.13.0",
-            f"{REPO}[student,export,data]",
-            *folders,
-        ]
-    )
+    python = fresh_venv(root, "torch==2.13.0", f"{REPO}[student,export,data]", *folders, timeout=1800)
     return root, python
 
 
@@ -112,8 +96,6 @@ def test_tutorial_plugin_with_a_direct_reference_installs_alone(tmp_path):
             assert 'dependencies = ["germinate"]' in text
             text = text.replace('dependencies = ["germinate"]', reference.replace("/path/to/germinate", str(REPO)))
         (folder / name).write_text(text)
-    venv.create(tmp_path / "venv", with_pip=True)
-    python = tmp_path / "venv" / "bin" / "python"
-    _run([python, "-m", "pip", "install", "-q", "--no-compile", folder])  # germinate comes with it, from the reference
+    python = fresh_venv(tmp_path, folder, timeout=1800)  # germinate comes with it, from the reference
     plugins = {row["name"]: row for row in json.loads(_run([python.parent / "germinate", "plugins", "--json"]).stdout)}
     assert plugins["banned_words"]["distribution"] == "germinate-banned-words"
