@@ -74,15 +74,16 @@ class GerminateGroup(click.Group):
             if self.listing_cache:
                 from germinate.cli import plugin_commands
 
-                plugin_commands.remember({n: c.get_short_help_str(1000) for n, c in self._plugin_commands().items()})
+                plugin_commands.remember(self._plugin_help())
 
     def forget_plugin_commands(self) -> None:
         """Drop the commands plugins added, so the next use registers what is installed then."""
         self.commands.clear()
         self._plugins_registered = False
 
-    def _plugin_commands(self) -> dict[str, click.Command]:
-        return {n: c for n, c in self.commands.items() if n not in COMMANDS and not c.hidden}
+    def _plugin_help(self) -> dict[str, str]:
+        """{name: one-line help} of the registered plugin commands that --help shows."""
+        return {n: c.get_short_help_str(1000) for n, c in self.commands.items() if n not in COMMANDS and not c.hidden}
 
     def _plugin_listing(self) -> dict[str, str]:
         """{name: one-line help} of plugin commands: remembered, or found by loading the plugins."""
@@ -93,7 +94,7 @@ class GerminateGroup(click.Group):
             if remembered is not None:
                 return remembered
         self._register_plugin_commands()
-        return {n: c.get_short_help_str(1000) for n, c in self._plugin_commands().items()}
+        return self._plugin_help()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMANDS) | set(self._plugin_listing()))
