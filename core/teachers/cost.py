@@ -41,6 +41,31 @@ class Usage:
     reused_input_tokens: int = 0
     cost: float | None = 0.0
 
+    def __add__(self, other: Usage) -> Usage:
+        """Counts summed; the cost is unknown ("?") as soon as one side's is."""
+        cost = None if self.cost is None or other.cost is None else self.cost + other.cost
+        return Usage(
+            calls=self.calls + other.calls,
+            cached=self.cached + other.cached,
+            failed=self.failed + other.failed,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reused_input_tokens=self.reused_input_tokens + other.reused_input_tokens,
+            cost=cost,
+        )
+
+
+def add_rows(before: list[dict[str, Any]], now: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two lists of cost rows (a meter's ``as_dict()["by"]``, as pipeline.json keeps them) summed
+    per stage and model; a field missing from an older row counts as zero."""
+    names = {field.name for field in attrs.fields(Usage)}
+    merged: dict[tuple[str, str], Usage] = {}
+    for row in [*before, *now]:
+        key = (row["stage"], row["model"])
+        usage = Usage(**{name: value for name, value in row.items() if name in names})
+        merged[key] = merged[key] + usage if key in merged else usage
+    return [{"stage": stage, "model": model, **attrs.asdict(usage)} for (stage, model), usage in merged.items()]
+
 
 @attrs.define
 class Budget:

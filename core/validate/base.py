@@ -49,7 +49,7 @@ class TaskContext:
 
     task_type: Any
     config: dict[str, Any]
-    #: a germinate.validate.engines.Engines, or None where no teacher may be asked
+    #: a germinate.teachers.engines.Engines, or None where no teacher may be asked
     engines: Any = None
 
     def engine(self, override: dict[str, Any] | None = None, where: tuple = ("validation",)) -> Any:

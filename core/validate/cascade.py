@@ -139,7 +139,7 @@ def build_cascade(
     engines: Any = None,
 ) -> Cascade:
     """The project's cascade, each validator prepared over the seeds. ``engines`` (a
-    germinate.validate.engines.Engines) lets validators ask the teacher."""
+    germinate.teachers.engines.Engines) lets validators ask the teacher."""
     plugins = plugins or get_plugins()
     validators = plugins.validators
     section = config.get("validation")

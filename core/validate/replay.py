@@ -14,9 +14,10 @@ from germinate.problems import GerminateError, Problem, located
 from germinate.project.load import Project
 from germinate.project.yamlfile import parse_value
 from germinate.run_folder import RunFolder, write_json
+from germinate.teachers.engines import Engines
 from germinate.validate.candidates import read_candidates, run_candidates
 from germinate.validate.cascade import build_cascade
-from germinate.validate.engines import Engines, ValidatorCalls
+from germinate.validate.engines import ValidatorCalls
 from germinate.validate.ledger import Ledger, Tally, seed_rows
 from germinate.validate.review import Review
 
@@ -102,7 +103,7 @@ def run_cascade(
         cascade = build_cascade(project.task_type, project.config, seeds, overrides, engines=engines)
         ledger = Ledger(Tally(cascade.names), accepted=seed_rows(seeds), reviews=reviews or {})
         ledger.judge_all(cascade, candidates, progress=progress)
-        calls = engines.calls()
+        calls = ValidatorCalls.of(engines)
     finally:
         engines.close()
     settings = {step.name: step.settings for step in cascade.steps}
