@@ -29,11 +29,9 @@ class TaskType:
     config_schema: dict[str, Any] = {"properties": {}, "required": []}
     #: record fields whose text identifies a record, for duplicate detection
     key_fields: tuple[str, ...] = ("input",)
-    #: the record field holding what the student reads, and the one holding what it answers
-    #: (``germinate init --from`` a CSV maps columns to them; ``germinate review --set-output``
-    #: corrects the output)
+    #: the record field holding what the student reads (``germinate init --from`` a table maps a
+    #: column to it; the answer's field is the first of :attr:`output_fields`)
     input_field: str = "input"
-    output_field: str = "output"
 
     def check_record(self, record: dict, config: dict) -> Iterable[tuple[str, str]]:
         """Yield ``(field, message)`` for what the schema cannot say (a label outside the set...)."""
@@ -190,6 +188,12 @@ class TaskType:
 
     #: the record fields that hold the answer (absent from unlabelled input)
     output_fields: tuple[str, ...] = ("output",)
+
+    @property
+    def output_field(self) -> str:
+        """The main answer field, the first of :attr:`output_fields`: ``init --from`` a table maps
+        a column to it, ``germinate review`` corrects it."""
+        return self.output_fields[0]
 
     # -- serving -------------------------------------------------------------------------------------
 

@@ -73,7 +73,6 @@ class OpenBookQA(TaskType):
     }
     key_fields: tuple[str, ...] = ("question", "context")
     input_field = "question"
-    output_field = "answer"
     output_fields: tuple[str, ...] = ("answer",)
     templates = {"system": SYSTEM, "generate": LISTED}
     single_templates = {"generate": GENERATE}
