@@ -67,6 +67,15 @@ def _int(text: str) -> int:
     return int(text)
 
 
+_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object"}
+
+
+def json_type(value: Any) -> str:
+    """What JSON calls ``value``'s type (``null``, ``array``...), for messages: a user wrote JSON,
+    not Python."""
+    return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
+
+
 def _field(path: list[Any]) -> str:
     out = ""
     for part in path:
@@ -152,9 +161,7 @@ def read_jsonl(
                 if problem is not None:
                     problems.append(problem)
                 elif not isinstance(value, dict):
-                    problems.append(
-                        Problem(display, number, None, f"expected a JSON object, got {type(value).__name__}")
-                    )
+                    problems.append(Problem(display, number, None, f"expected a JSON object, got {json_type(value)}"))
                 else:
                     records.append(Record(value, number))
     except GerminateError as exc:

@@ -34,6 +34,8 @@ def field_name(path: Any) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
+    if value is None or isinstance(value, bool):  # as the user wrote it: JSON's null, true, false
+        return "null" if value is None else str(value).lower()
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -56,11 +58,14 @@ def describe_schema_error(error: ValidationError) -> tuple[tuple[Any, ...], str]
         want = value
         want = " or ".join(want) if isinstance(want, list) else want
         got = _TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
-        return path, f"expected {want}, got {got} {_short(error.instance)}"
+        shown = "" if error.instance is None else f" {_short(error.instance)}"  # not "got null null"
+        return path, f"expected {want}, got {got}{shown}"
     if kind == "enum":
         return path, f"{_short(error.instance)} is not one of {', '.join(map(str, value))}"
     if kind == "minLength" and value == 1:
         return path, "must not be empty"
+    if kind == "pattern" and value == NONBLANK:
+        return path, "must not be blank (it holds only spaces or line breaks)"
     if kind == "minItems":
         return path, f"needs at least {value} item{'s' if value != 1 else ''}"
     if kind == "uniqueItems" and isinstance(error.instance, list):

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from germinate.files import decode, read_bytes
-from germinate.jsonl import JSONValueError, parse_json, read_jsonl
+from germinate.jsonl import JSONValueError, json_type, parse_json, read_jsonl
 from germinate.problems import GerminateError, Problem, located
 from germinate.project.load import CONTEXT_DIR, SEEDS_FILE, TASK_FILE, TEST_FILE
 from germinate.project.schema import DEFAULT_MAX_SEEDS
@@ -259,7 +259,7 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
     for key in ("description", "name", "task_type"):
         if key in task and not isinstance(task[key], str):
             problems.append(
-                Problem(str(source / "task.json"), None, key, f"expected a string, got {type(task[key]).__name__}")
+                Problem(str(source / "task.json"), None, key, f"expected a string, got {json_type(task[key])}")
             )
     if problems:
         raise GerminateError(problems)

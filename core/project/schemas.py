@@ -26,6 +26,8 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
+from germinate.jsonl import json_type
+
 #: seconds one ``pattern`` may take on one value
 PATTERN_SECONDS = 0.25
 
@@ -260,7 +262,7 @@ class _Graph:
             else:
                 return f"reference {ref[:80]!r} points at nothing in the schema"
         if not isinstance(node, (dict, bool)):
-            return f"reference {ref[:80]!r} points at a {type(node).__name__}, not a schema"
+            return f"reference {ref[:80]!r} points at a JSON {json_type(node)}, not a schema"
         return tuple(where)
 
     def cycle(self, edges: dict[Where, list[Where]]) -> list[Where] | None:
