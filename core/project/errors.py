@@ -15,6 +15,10 @@ from germinate.project.schemas import check_user_schema, schema_validator
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
+#: the ``pattern`` of a text field that must hold more than spaces and line breaks (beside
+#: ``minLength: 1``); its failure reads "must not be blank"
+NONBLANK = r"\S"
+
 _TYPE_NAMES = {
     str: "string",
     int: "integer",
@@ -96,6 +100,8 @@ def schema_problems(schema: dict[str, Any], instance: Any) -> Iterator[tuple[tup
         yield (), "cannot be checked: the value and the schema nest too deeply together"
         return
     for error in errors:
+        if error.validator == "pattern" and error.validator_value == NONBLANK and error.instance == "":
+            continue  # "must not be empty" (minLength) says it already
         yield describe_schema_error(error)
 
 

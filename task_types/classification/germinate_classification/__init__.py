@@ -4,8 +4,10 @@ The student learns to emit the class name, so classification is text generation 
 """
 
 import re
+import unicodedata
 
 from germinate import (
+    NONBLANK,
     Metric,
     ParseError,
     Property,
@@ -71,8 +73,8 @@ class Classification(TaskType):
         "type": "object",
         "required": ["input", "output"],
         "properties": {
-            "input": {"type": "string", "minLength": 1},
-            "output": {"type": "string", "minLength": 1},
+            "input": {"type": "string", "minLength": 1, "pattern": NONBLANK},
+            "output": {"type": "string", "minLength": 1, "pattern": NONBLANK},
         },
     }
     config_schema = {
@@ -222,7 +224,7 @@ class Classification(TaskType):
             "type": "object",
             "required": ["input", "output"],
             "properties": {
-                "input": {"type": "string", "minLength": 1},
+                "input": {"type": "string", "minLength": 1, "pattern": NONBLANK},
                 "output": {"enum": list(config.get("labels") or [])},
             },
         }
