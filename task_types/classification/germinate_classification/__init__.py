@@ -95,11 +95,15 @@ class Classification(TaskType):
         # period, without case: a label it could never match is refused here
         first = {}
         for index, label in enumerate(config.get("labels") or []):
-            if any(c in label for c in "\n\r\t\v\f") or label != label.strip():
+            # every character splitlines() breaks at (NEL, U+2028... too): the metric reads the first line
+            if label.splitlines() != [label] or "\t" in label or label != label.strip():
                 yield (
                     ("labels", index),
                     f"label {label!r} may not contain line breaks or tabs, or begin or end with a space",
                 )
+            elif any(unicodedata.category(c) in ("Cc", "Cf") for c in label):
+                # a zero-width space or a bidi override: a label that looks like another one
+                yield ("labels", index), f"label {label!r} may not contain control or invisible characters"
             elif label[0] in "\"'`." or label[-1] in "\"'`.":
                 yield ("labels", index), f"label {label!r} may not begin or end with a quote or a period"
             elif label.lower() in first:
