@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from germinate.files import MAX_DEPTH, MAX_INT_DIGITS, open_bounded
+from germinate.files import BOM, MAX_DEPTH, MAX_INT_DIGITS, open_bounded
 from germinate.problems import GerminateError, Problem, located
 
 
@@ -148,6 +148,8 @@ def read_jsonl(
                 read += len(line)
                 if read > limit:  # it grew after it was measured
                     return [], [Problem(display, None, None, f"grew past {setting} while being read")]
+                if number == 1:  # a byte order mark, as some editors write UTF-8, is no JSON error
+                    line = line.removeprefix(BOM)
                 try:
                     text = line.rstrip(b"\r\n").decode("utf-8")
                 except UnicodeDecodeError as exc:
