@@ -280,7 +280,20 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
 
 def init_from(source: Path, dest: Path, task_type: str | None = None, force: bool = False) -> list[Path]:
     """``germinate init DEST --from SOURCE``: the task type from task.json unless given."""
-    from germinate.plugins import lookup
+    from germinate.plugins import get_plugins, lookup
 
-    name = task_type or read_task_json(source).get("task_type")
-    return scaffold_from(dest, source, lookup("task_types", str(name)), force=force)
+    if task_type is None:
+        name = read_task_json(source).get("task_type")
+        where = str(source / "task.json")
+        if name is None:
+            raise GerminateError(
+                Problem(where, None, "task_type", "missing; name the task type here or with --task-type")
+            )
+        if not isinstance(name, str):
+            raise GerminateError(Problem(where, None, "task_type", f"expected a string, got {json_type(name)}"))
+        installed = get_plugins().task_types
+        if name not in installed:
+            known = ", ".join(sorted(installed))
+            raise GerminateError(Problem(where, None, "task_type", f"unknown task type {name!r} (installed: {known})"))
+        task_type = name
+    return scaffold_from(dest, source, lookup("task_types", task_type), force=force)
