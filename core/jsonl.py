@@ -134,11 +134,19 @@ def _parse_line(text: str, display: str, number: int) -> tuple[Any, Problem | No
 
 
 def read_jsonl(
-    path: Path, display: str, *, limit: int, setting: str, root: Path | None = None
+    path: Path,
+    display: str,
+    *,
+    limit: int,
+    setting: str,
+    root: Path | None = None,
+    max_lines: int | None = None,
 ) -> tuple[list[Record], list[Problem]]:
     """Every JSON object in the file with its line; blank lines are skipped, bad lines reported.
     The file must be a regular file of at most ``limit`` bytes (``setting`` names the cap in
-    messages) and, with ``root``, lie inside it; otherwise the one problem says why."""
+    messages) and, with ``root``, lie inside it; otherwise the one problem says why. With
+    ``max_lines``, reading stops after that many lines that are not blank (see
+    :func:`count_lines` for how many there are)."""
     records: list[Record] = []
     problems: list[Problem] = []
     try:
@@ -148,6 +156,8 @@ def read_jsonl(
                 read += len(line)
                 if read > limit:  # it grew after it was measured
                     return [], [Problem(display, None, None, f"grew past {setting} while being read")]
+                if max_lines is not None and len(records) + len(problems) >= max_lines and line.strip():
+                    break
                 if number == 1:  # a byte order mark, as some editors write UTF-8, is no JSON error
                     line = line.removeprefix(BOM)
                 try:
@@ -171,6 +181,15 @@ def read_jsonl(
     except OSError as exc:
         return [], [Problem(display, None, None, f"cannot read: {exc.strerror or exc}")]
     return records, problems
+
+
+def count_lines(path: Path, display: str, *, limit: int, setting: str, root: Path | None = None) -> int:
+    """How many lines of the file are not blank (bounded like :func:`read_jsonl`; nothing parsed)."""
+    count = 0
+    with open_bounded(path, display, limit=limit, setting=setting, root=root) as handle:
+        for line in handle:
+            count += bool(line.strip())
+    return count
 
 
 def _torn_tail(path: Path) -> tuple[int, bool] | None:
