@@ -61,6 +61,14 @@ Write one new input for this task whose correct label is "{label}". It must be d
 Reply with the input text only: no label, no quotes, no explanation."""
 
 
+def _label_list(labels, shown=20, width=60):
+    """The label set for a message, short: every seed outside a set of 20,000 labels (or of one
+    label 200,000 characters long) would otherwise print all of it."""
+    parts = [label if len(label) <= width else label[: width - 3] + "..." for label in labels[:shown]]
+    more = f", ... ({len(labels)} labels in all)" if len(labels) > shown else ""
+    return ", ".join(parts) + more
+
+
 class Classification(TaskType):
     name = "classification"
     metrics = (
@@ -113,7 +121,8 @@ class Classification(TaskType):
     def check_record(self, record, config):
         labels = config.get("labels") or []
         if record["output"] not in labels:
-            yield "output", f"label {record['output']!r} is not in the label set ({', '.join(labels)})"
+            shown = repr(record["output"]) if len(record["output"]) <= 60 else repr(record["output"][:57]) + "..."
+            yield "output", f"label {shown} is not in the label set ({_label_list(labels)})"
 
     templates = {"system": SYSTEM, "generate": LISTED}
     single_templates = {"generate": GENERATE}
