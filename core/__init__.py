@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from germinate.hookspecs import hookimpl
     from germinate.problems import GerminateError, Problem
     from germinate.project.errors import (
+        NONBLANK,
         check_schema,
         describe_schema_error,
         field_name,
@@ -75,6 +76,7 @@ _SOURCES: dict[str, str] = {
     "describe_schema_error": "germinate.project.errors",
     "field_name": "germinate.project.errors",
     "forbid_extra_keys": "germinate.project.errors",
+    "NONBLANK": "germinate.project.errors",
     "schema_problems": "germinate.project.errors",
     "schema_validator": "germinate.project.schemas",
     "standalone": "germinate.project.schemas",
@@ -203,6 +205,7 @@ __all__ = [
     "schema_problems",
     "check_schema",
     "forbid_extra_keys",
+    "NONBLANK",
     "field_name",
     "describe_schema_error",
     "schema_validator",

@@ -105,13 +105,19 @@ def read_bytes(path: Path, display: str, *, limit: int, setting: str, root: Path
     return data
 
 
+#: the byte order mark some editors (Windows Notepad, Excel's "CSV UTF-8") put before UTF-8 text
+BOM = b"\xef\xbb\xbf"
+
+
 def decode(data: bytes, display: str, line: int | None = None) -> str:
-    """UTF-8 text, or one line saying where it is not."""
+    """UTF-8 text, without the byte order mark it may start with, or one line saying where it is
+    not UTF-8."""
+    skip = len(BOM) if data.startswith(BOM) else 0
     try:
-        return data.decode("utf-8")
+        return str(memoryview(data)[skip:], "utf-8")  # no copy of a big file
     except UnicodeDecodeError as exc:
         raise GerminateError(
-            Problem(display, line, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+            Problem(display, line, None, f"not UTF-8 text ({exc.reason} at byte {exc.start + skip})")
         ) from None
 
 

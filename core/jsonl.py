@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from germinate.files import MAX_DEPTH, MAX_INT_DIGITS, open_bounded
+from germinate.files import BOM, MAX_DEPTH, MAX_INT_DIGITS, open_bounded
 from germinate.problems import GerminateError, Problem, located
 
 
@@ -65,6 +65,15 @@ def _int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
         raise JSONValueError("json", f"an integer of {len(text.lstrip('-'))} digits (at most {MAX_INT_DIGITS})")
     return int(text)
+
+
+_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object"}
+
+
+def json_type(value: Any) -> str:
+    """What JSON calls ``value``'s type (``null``, ``array``...), for messages: a user wrote JSON,
+    not Python."""
+    return "null" if value is None else _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _field(path: list[Any]) -> str:
@@ -125,11 +134,19 @@ def _parse_line(text: str, display: str, number: int) -> tuple[Any, Problem | No
 
 
 def read_jsonl(
-    path: Path, display: str, *, limit: int, setting: str, root: Path | None = None
+    path: Path,
+    display: str,
+    *,
+    limit: int,
+    setting: str,
+    root: Path | None = None,
+    max_lines: int | None = None,
 ) -> tuple[list[Record], list[Problem]]:
     """Every JSON object in the file with its line; blank lines are skipped, bad lines reported.
     The file must be a regular file of at most ``limit`` bytes (``setting`` names the cap in
-    messages) and, with ``root``, lie inside it; otherwise the one problem says why."""
+    messages) and, with ``root``, lie inside it; otherwise the one problem says why. With
+    ``max_lines``, reading stops after that many lines that are not blank (see
+    :func:`count_lines` for how many there are)."""
     records: list[Record] = []
     problems: list[Problem] = []
     try:
@@ -139,6 +156,10 @@ def read_jsonl(
                 read += len(line)
                 if read > limit:  # it grew after it was measured
                     return [], [Problem(display, None, None, f"grew past {setting} while being read")]
+                if max_lines is not None and len(records) + len(problems) >= max_lines and line.strip():
+                    break
+                if number == 1:  # a byte order mark, as some editors write UTF-8, is no JSON error
+                    line = line.removeprefix(BOM)
                 try:
                     text = line.rstrip(b"\r\n").decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -152,9 +173,7 @@ def read_jsonl(
                 if problem is not None:
                     problems.append(problem)
                 elif not isinstance(value, dict):
-                    problems.append(
-                        Problem(display, number, None, f"expected a JSON object, got {type(value).__name__}")
-                    )
+                    problems.append(Problem(display, number, None, f"expected a JSON object, got {json_type(value)}"))
                 else:
                     records.append(Record(value, number))
     except GerminateError as exc:
@@ -162,6 +181,15 @@ def read_jsonl(
     except OSError as exc:
         return [], [Problem(display, None, None, f"cannot read: {exc.strerror or exc}")]
     return records, problems
+
+
+def count_lines(path: Path, display: str, *, limit: int, setting: str, root: Path | None = None) -> int:
+    """How many lines of the file are not blank (bounded like :func:`read_jsonl`; nothing parsed)."""
+    count = 0
+    with open_bounded(path, display, limit=limit, setting=setting, root=root) as handle:
+        for line in handle:
+            count += bool(line.strip())
+    return count
 
 
 def _torn_tail(path: Path) -> tuple[int, bool] | None:

@@ -2,24 +2,43 @@
 
 Every message a user sees about bad input is rendered by :class:`Problem` as
 ``file:line: field: message`` so editors can jump to it and tests can match it exactly. The
-rendering is always one line (a newline in user text is shown as ``\\n``) and never shows a
-secret (anything key-shaped is redacted, see :mod:`germinate.secrets`).
+rendering is always one line (a newline in user text is shown as ``\\n``, any other control or
+invisible formatting character as an escape such as ``\\x1b`` or ``\\u202e``: no line break a
+reader would split on, no terminal escape sequence, no right-to-left override reordering what is
+shown) and never shows a secret (anything key-shaped is redacted, see :mod:`germinate.secrets`).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import attrs
 
 from germinate.secrets import redact
 
-_CONTROL = str.maketrans({"\n": "\\n", "\r": "\\r", "\x00": "\\0"})
+_NAMED = {"\n": "\\n", "\r": "\\r", "\x00": "\\0", "\t": "\t"}
+#: categories a message may not show as they are: control characters (C0, DEL and C1, NEL among
+#: them), invisible formatting (zero-width, bidi overrides, BOM), lone surrogates (a file name that
+#: is not UTF-8), line and paragraph separators
+_UNSHOWN = ("Cc", "Cf", "Cs", "Zl", "Zp")
+_NOT_PLAIN = re.compile(r"[^\x20-\x7e]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if char in _NAMED:
+        return _NAMED[char]
+    if unicodedata.category(char) not in _UNSHOWN:
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def one_line(text: str) -> str:
-    """``text`` as one printable, redacted line."""
-    return redact(text.translate(_CONTROL))
+    """``text`` as one printable, redacted line (see the module docstring)."""
+    return redact(_NOT_PLAIN.sub(_escape, text))
 
 
 @attrs.frozen(order=True)

@@ -2,8 +2,9 @@
 in a message before it is printed, :func:`looks_like_secret` and :func:`secret_key_name` let
 ``germinate check`` refuse keys written into task.yaml.
 
-"Key-shaped" is deliberately broad: the well-known vendor prefixes, bearer tokens, JWTs, and any
-long token that mixes upper case, lower case and digits. Hashes (lower-case hex), paths and
+"Key-shaped" is deliberately broad: the well-known vendor prefixes, bearer tokens, JWTs, the
+password of a URL (``https://user:password@host``), and any long token that mixes upper case,
+lower case and digits. Hashes (lower-case hex), paths and
 identifiers do not match, so messages stay readable.
 """
 
@@ -37,12 +38,17 @@ _SECRET_NAME = re.compile(
 )
 
 
+# the password of a URL's user information: scheme://user:PASSWORD@host
+_URL_PASSWORD = re.compile(r"(?<=://)([^/?#@\s:]*):[^/?#@\s]+(?=@)")
+
+
 def _mixed(token: str) -> bool:
     return any(c.isupper() for c in token) and any(c.islower() for c in token) and any(c.isdigit() for c in token)
 
 
 def redact(text: str) -> str:
     """``text`` with every key-shaped substring replaced by ``[redacted]``."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}:{REDACTED}", text)
     text = _VENDOR.sub(REDACTED, text)
     return _TOKEN.sub(lambda m: REDACTED if _mixed(m.group(0)) else m.group(0), text)
 
@@ -50,6 +56,11 @@ def redact(text: str) -> str:
 def looks_like_secret(value: str) -> bool:
     """Whether ``value`` holds something key-shaped."""
     return redact(value) != value
+
+
+def url_with_password(value: str) -> bool:
+    """Whether ``value`` holds a URL that carries a password (``https://user:password@host``)."""
+    return bool(_URL_PASSWORD.search(value))
 
 
 def secret_key_name(name: str) -> bool:

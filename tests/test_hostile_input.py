@@ -311,3 +311,74 @@ def test_germinate_alone_still_shows_its_help(germinate_cli):
     assert result.exit_code == 2
     assert "[OPTIONS] COMMAND [ARGS]" in result.stdout + result.stderr  # in process, click names it "cli"
     assert len((result.stdout + result.stderr).splitlines()) > 5
+
+
+# -- what editors and spreadsheets write is read, what is shown is safe to show ----------------------
+
+
+def test_a_byte_order_mark_and_crlf_are_read_like_plain_utf8(make_project, germinate_cli, tmp_path):
+    # Notepad and Excel's "CSV UTF-8" start files with a byte order mark; Windows ends lines in CRLF
+    project = make_project()
+    bom = b"\xef\xbb\xbf"
+    for name in ("seeds.jsonl", "task.yaml"):
+        text = (project / name).read_bytes().replace(b"\n", b"\r\n")
+        (project / name).write_bytes(bom + text)
+    (project / "test.jsonl").write_bytes(bom + json.dumps({"input": "Fine.", "output": "positive"}).encode() + b"\r\n")
+    (project / "prompts").mkdir()
+    (project / "prompts" / "system.txt").write_bytes(bom + b"You write reviews.\r\nTask: {description}\r\n")
+    result = germinate_cli("check", project)
+    assert result.exit_code == 0, result.stderr
+    candidates = tmp_path / "c.jsonl"
+    candidates.write_bytes(bom + json.dumps({"input": "Fine product.", "output": "positive"}).encode() + b"\n")
+    result = germinate_cli("validate", project, "--candidates", candidates)
+    assert result.exit_code == 0, result.stderr
+    table = tmp_path / "t.csv"
+    table.write_bytes(bom + b"input,output\r\nGreat.,positive\r\nAwful.,negative\r\n")
+    result = germinate_cli(
+        "init", tmp_path / "new", "--from", table, "--task-type", "classification", "--description", "d"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "labels read from the data: " in result.stdout
+
+
+def test_init_shows_data_it_read_escaped_and_redacted(tmp_path, germinate_cli):
+    table = tmp_path / "t.csv"
+    table.write_text(f"input,output\na,{KEY}\nb,\x1b[2Jneg\n", encoding="utf-8")
+    result = germinate_cli(
+        "init", tmp_path / "new", "--from", table, "--task-type", "classification", "--description", "d"
+    )
+    assert KEY not in result.stdout and "\x1b" not in result.stdout
+    assert '"[redacted]"' in result.stdout and "\\u001b[2Jneg" in result.stdout
+
+
+def test_a_problem_line_escapes_every_control_and_invisible_character():
+    text = "a\x1b[2J b\x85 c\u2028 d\u2029 e\u202e f\u200b g\x7f h\udcff i\x0b j\x1c k\tl café 中文 😀"
+    shown = str(Problem("f", None, "x", text))
+    assert shown.splitlines() == [shown]
+    assert shown == (
+        "f: x: a\\x1b[2J b\\x85 c\\u2028 d\\u2029 e\\u202e f\\u200b g\\x7f h\\udcff i\\x0b j\\x1c k\tl café 中文 😀"
+    )
+
+
+def test_redact_blanks_the_password_of_a_url():
+    assert redact("cannot reach https://bob:hunter2pass@proxy.example.com/v1") == (
+        "cannot reach https://bob:[redacted]@proxy.example.com/v1"
+    )
+    kept = "https://proxy.example.com/v1 http://bob@host/a:b@c"
+    assert redact(kept) == kept
+
+
+@pytest.mark.parametrize("number", ["90", "-3", "0", "+4", "1.5", "1.0e+3"])
+def test_yaml_numbers_written_as_json_writes_them_are_taken(number):
+    import yaml
+
+    from germinate.project.yamlfile import parse_value
+
+    assert parse_value(number, "--set") == yaml.safe_load(number) == json.loads(number.lstrip("+"))
+
+
+def test_a_required_property_under_additional_properties_is_a_schema_problem_only_when_closed():
+    closed = {"type": "object", "properties": {"a": {}}, "required": ["a", "b"]}
+    assert [where for where, _ in check_user_schema(closed)] == [("required",)]
+    for open_ in ({"additionalProperties": {"type": "string"}}, {"patternProperties": {"^b": {}}}):
+        assert check_user_schema({**closed, **open_}) == []

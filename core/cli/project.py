@@ -11,7 +11,7 @@ import click
 
 from germinate.cli.options import project_argument
 from germinate.plugins import get_plugins
-from germinate.problems import GerminateError
+from germinate.problems import GerminateError, Problem, one_line
 
 
 @click.command("check")
@@ -54,8 +54,9 @@ def _parse_answer(text: str, schema: dict[str, Any]) -> Any:
         raise click.BadParameter(str(exc.problems[0])) from None
 
 
-def _ask_required(family: Any, known: dict[str, Any]) -> dict[str, Any]:
-    """The task type's required task.yaml keys: those ``known`` gives, the rest asked for."""
+def _ask_required(family: Any, known: dict[str, Any], source: Path | None) -> dict[str, Any]:
+    """The task type's required task.yaml keys: those ``known`` gives, the rest asked for; with no
+    answer (standard input closed, as in a script) one line naming the key, not "aborted"."""
     extra = dict(known)
     schema = family.config_schema
     for key in schema.get("required", []):
@@ -67,7 +68,11 @@ def _ask_required(family: Any, known: dict[str, Any]) -> dict[str, Any]:
             if sub.get("type") == "array" and sub.get("items", {}).get("type") == "string"
             else " (JSON, or a path to a JSON file)"
         )
-        extra[key] = click.prompt(f"{key}{hint}", value_proc=functools.partial(_parse_answer, schema=sub))
+        try:
+            extra[key] = click.prompt(f"{key}{hint}", value_proc=functools.partial(_parse_answer, schema=sub))
+        except click.exceptions.Abort:
+            where, found = (str(source), "not read from the data") if source else ("germinate init", "required")
+            raise GerminateError(Problem(where, None, key, f"{found}, and no answer was given")) from None
     return extra
 
 
@@ -131,12 +136,14 @@ def init_command(
             rows, test = read_table(source, family, column_mapping(family, input_column, output_column, columns), split)
             known = family.config_defaults(rows + test)
             for key, value in known.items():
-                click.echo(f"{key} read from the data: {value if isinstance(value, str) else json.dumps(value)}")
+                # data the user never looked at: shown escaped, anything key-shaped redacted
+                shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                click.echo(one_line(f"{key} read from the data: {shown}"))
         else:
             rows = read_records(seeds) if seeds else None
         if description is None:
             description = click.prompt("Describe the task in plain English")
-        extra = _ask_required(family, known)
+        extra = _ask_required(family, known, source)
         written = scaffold(directory, task_type, description, extra, seeds=rows, test=test, force=force)
     for path in written:
         click.echo(f"wrote {path}")

@@ -54,6 +54,12 @@ def echo_err(line: str) -> None:
     click.echo(one_line(line), err=True)
 
 
+def echo_problems(problems: list[Any]) -> None:
+    """Each problem's line once (two checks that find the same thing print it once)."""
+    for line in dict.fromkeys(str(problem) for problem in problems):
+        echo_err(line)
+
+
 class GerminateGroup(click.Group):
     """Turns GerminateError into ``file:line: field: message`` lines and exit code 2, never a
     traceback; a usage error (a bad option value) is one line and exit code 2 too; Ctrl-C exits
@@ -131,8 +137,7 @@ class GerminateGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except GerminateError as exc:  # e.g. a plugin with a misspelled hook, found while listing commands
-            for problem in exc.problems:
-                echo_err(str(problem))
+            echo_problems(exc.problems)
             sys.exit(EXIT_BAD_INPUT)
         except _HELP_ERRORS as exc:  # `germinate` alone: the help, as click shows it
             exc.show()
@@ -149,8 +154,7 @@ class GerminateGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GerminateError as exc:
-            for problem in exc.problems:
-                echo_err(str(problem))
+            echo_problems(exc.problems)
             ctx.exit(EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             echo_err("germinate: interrupted; everything finished so far is kept, rerun to resume")

@@ -16,7 +16,7 @@ from typing import Any
 from germinate.plugins import Plugins
 from germinate.project.errors import schema_problems
 from germinate.project.teacher_section import judge_override, teacher_settings
-from germinate.secrets import looks_like_secret, secret_key_name
+from germinate.secrets import looks_like_secret, secret_key_name, url_with_password
 from germinate.tasks.property import GENERATED_PROPERTIES
 
 Found = Iterator[tuple[tuple[Any, ...], str]]
@@ -41,6 +41,8 @@ def secret_problems(config: dict[str, Any]) -> Found:
                 stack.append((path + (key,), sub))
         elif isinstance(value, list):
             stack.extend((path + (i,), sub) for i, sub in reversed(list(enumerate(value))))
+        elif isinstance(value, str) and url_with_password(value):
+            yield path, "this URL holds a password (user:password@host); passwords do not belong in task.yaml"
         elif isinstance(value, str) and looks_like_secret(value):
             if path and path[-1] == "api_key_env":
                 yield (

@@ -15,6 +15,10 @@ from germinate.project.schemas import check_user_schema, schema_validator
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
+#: the ``pattern`` of a text field that must hold more than spaces and line breaks (beside
+#: ``minLength: 1``); its failure reads "must not be blank"
+NONBLANK = r"\S"
+
 _TYPE_NAMES = {
     str: "string",
     int: "integer",
@@ -34,6 +38,8 @@ def field_name(path: Any) -> str:
 
 
 def _short(value: Any, limit: int = 60) -> str:
+    if value is None or isinstance(value, bool):  # as the user wrote it: JSON's null, true, false
+        return "null" if value is None else str(value).lower()
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -56,11 +62,14 @@ def describe_schema_error(error: ValidationError) -> tuple[tuple[Any, ...], str]
         want = value
         want = " or ".join(want) if isinstance(want, list) else want
         got = _TYPE_NAMES.get(type(error.instance), type(error.instance).__name__)
-        return path, f"expected {want}, got {got} {_short(error.instance)}"
+        shown = "" if error.instance is None else f" {_short(error.instance)}"  # not "got null null"
+        return path, f"expected {want}, got {got}{shown}"
     if kind == "enum":
         return path, f"{_short(error.instance)} is not one of {', '.join(map(str, value))}"
     if kind == "minLength" and value == 1:
         return path, "must not be empty"
+    if kind == "pattern" and value == NONBLANK:
+        return path, "must not be blank (it holds only spaces or line breaks)"
     if kind == "minItems":
         return path, f"needs at least {value} item{'s' if value != 1 else ''}"
     if kind == "uniqueItems" and isinstance(error.instance, list):
@@ -91,6 +100,8 @@ def schema_problems(schema: dict[str, Any], instance: Any) -> Iterator[tuple[tup
         yield (), "cannot be checked: the value and the schema nest too deeply together"
         return
     for error in errors:
+        if error.validator == "pattern" and error.validator_value == NONBLANK and error.instance == "":
+            continue  # "must not be empty" (minLength) says it already
         yield describe_schema_error(error)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from germinate.jsonl import Record, read_jsonl
+from germinate.jsonl import Record, count_lines, read_jsonl
 from germinate.plugins import Plugins, get_plugins
 from germinate.problems import GerminateError, Problem
 from germinate.project.checks import judge_problems, property_problems, secret_problems, validator_problems
@@ -40,6 +40,9 @@ __all__ = [
     "input_problems",
     "load_project",
 ]
+
+#: seed lines read and checked past max_seeds: enough to list a file's problems, not 200,000 of them
+SEEDS_CHECKED_PAST_MAX = 10
 
 
 @attrs.define
@@ -194,8 +197,12 @@ def _limits(config: dict[str, Any]) -> InputLimits:
     return InputLimits.from_config(section)
 
 
-def _read_records(path: Path, display: str, limits: InputLimits, root: Path) -> tuple[list[Record], list[Problem]]:
-    return read_jsonl(path, display, limit=limits.bytes("records_mb"), setting="limits.records_mb", root=root)
+def _read_records(
+    path: Path, display: str, limits: InputLimits, root: Path, max_lines: int | None = None
+) -> tuple[list[Record], list[Problem]]:
+    return read_jsonl(
+        path, display, limit=limits.bytes("records_mb"), setting="limits.records_mb", root=root, max_lines=max_lines
+    )
 
 
 def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project | None, Sequence[Problem | str]]:
@@ -225,13 +232,20 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
         problems.append(Problem(SEEDS_FILE, None, None, f"missing; a project needs {MIN_SEEDS} or more seed examples"))
         seen: dict[str, tuple[str, int]] = {}
     else:
-        raw, read_problems = _read_records(seeds_path, SEEDS_FILE, limits, root)
+        max_seeds = config.get("max_seeds", DEFAULT_MAX_SEEDS)
+        # seeds far past max_seeds are refused by their count: reading, checking and listing
+        # problems for 200,000 of them would take minutes and print as many lines
+        cap = max_seeds + SEEDS_CHECKED_PAST_MAX if isinstance(max_seeds, int) else None
+        raw, read_problems = _read_records(seeds_path, SEEDS_FILE, limits, root, max_lines=cap)
         problems.extend(read_problems)
         seeds = _check_records(raw, SEEDS_FILE, task_type, usable_config, problems)
         seen = _duplicates(seeds, SEEDS_FILE, task_type, problems)
-        max_seeds = config.get("max_seeds", DEFAULT_MAX_SEEDS)
         count = len(raw) + len([p for p in read_problems if p.line is not None])
         unreadable = any(p.line is None for p in read_problems)
+        if cap is not None and count >= cap and not unreadable:
+            count = count_lines(
+                seeds_path, SEEDS_FILE, limit=limits.bytes("records_mb"), setting="limits.records_mb", root=root
+            )
         if not read_problems and count < MIN_SEEDS:
             problems.append(
                 Problem(SEEDS_FILE, None, "seeds", f"{count} seed examples; at least {MIN_SEEDS} are needed")

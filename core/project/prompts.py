@@ -42,7 +42,21 @@ def read_prompt_files(root: Path, limits: InputLimits, problems: list[Problem]) 
         problems.append(Problem(PROMPTS_DIR, None, None, "expected a folder of prompt templates inside the project"))
         return {}
     out = {}
-    for path in sorted(folder.glob("*.txt")):
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.name.endswith("~"):  # an editor's swap or backup file
+            continue
+        if not path.name.endswith(".txt"):
+            # prompts/generate or prompts/generate.md would be silently left out: the default prompt
+            # would run while its author believes theirs does
+            problems.append(
+                Problem(
+                    f"{PROMPTS_DIR}/{path.name}",
+                    None,
+                    None,
+                    "not a prompt file: name it NAME.txt, such as generate.txt",
+                )
+            )
+            continue
         try:
             out[path.stem] = read_text(
                 path,

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from germinate.files import decode, read_bytes
-from germinate.jsonl import JSONValueError, parse_json, read_jsonl
+from germinate.jsonl import JSONValueError, json_type, parse_json, read_jsonl
 from germinate.problems import GerminateError, Problem, located
 from germinate.project.load import CONTEXT_DIR, SEEDS_FILE, TASK_FILE, TEST_FILE
 from germinate.project.schema import DEFAULT_MAX_SEEDS
@@ -259,7 +259,7 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
     for key in ("description", "name", "task_type"):
         if key in task and not isinstance(task[key], str):
             problems.append(
-                Problem(str(source / "task.json"), None, key, f"expected a string, got {type(task[key]).__name__}")
+                Problem(str(source / "task.json"), None, key, f"expected a string, got {json_type(task[key])}")
             )
     if problems:
         raise GerminateError(problems)
@@ -280,7 +280,20 @@ def scaffold_from(dest: Path, source: Path, task_type_obj: Any, *, force: bool =
 
 def init_from(source: Path, dest: Path, task_type: str | None = None, force: bool = False) -> list[Path]:
     """``germinate init DEST --from SOURCE``: the task type from task.json unless given."""
-    from germinate.plugins import lookup
+    from germinate.plugins import get_plugins, lookup
 
-    name = task_type or read_task_json(source).get("task_type")
-    return scaffold_from(dest, source, lookup("task_types", str(name)), force=force)
+    if task_type is None:
+        name = read_task_json(source).get("task_type")
+        where = str(source / "task.json")
+        if name is None:
+            raise GerminateError(
+                Problem(where, None, "task_type", "missing; name the task type here or with --task-type")
+            )
+        if not isinstance(name, str):
+            raise GerminateError(Problem(where, None, "task_type", f"expected a string, got {json_type(name)}"))
+        installed = get_plugins().task_types
+        if name not in installed:
+            known = ", ".join(sorted(installed))
+            raise GerminateError(Problem(where, None, "task_type", f"unknown task type {name!r} (installed: {known})"))
+        task_type = name
+    return scaffold_from(dest, source, lookup("task_types", task_type), force=force)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from germinate.project.errors import NONBLANK
 from germinate.settings import (
     EvalSettings,
     GateSettings,
@@ -26,7 +27,7 @@ CORE_SCHEMA: dict[str, Any] = {
     "properties": {
         "task_type": {"type": "string", "minLength": 1},
         "name": {"type": "string"},
-        "description": {"type": "string", "minLength": 1},
+        "description": {"type": "string", "minLength": 1, "pattern": NONBLANK},
         "max_seeds": {"type": "integer", "minimum": MIN_SEEDS},
         "teacher": {
             "type": "object",

@@ -26,6 +26,8 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
+from germinate.jsonl import json_type
+
 #: seconds one ``pattern`` may take on one value
 PATTERN_SECONDS = 0.25
 
@@ -231,6 +233,30 @@ class _Graph:
                 self.compile(where + ("patternProperties", pattern), pattern)
         if "unevaluatedProperties" in schema:
             self.has_unevaluated_properties = True
+        self.unsatisfiable(where, schema)
+
+    def unsatisfiable(self, where: Where, schema: dict[str, Any]) -> None:
+        """A schema no value can match is a mistake in the schema, not in every record checked
+        against it: one line here instead of one per seed (and every candidate thrown away)."""
+        if schema.get("enum") == []:
+            self.problems.append((where + ("enum",), "enum lists no value, so nothing can match"))
+        properties, required = schema.get("properties"), schema.get("required")
+        if not isinstance(properties, dict) or not isinstance(required, list) or "patternProperties" in schema:
+            return
+        # germinate closes an object that lists properties and says nothing of other keys
+        # (forbid_extra_keys): no additionalProperties counts as false
+        if schema.get("additionalProperties", False) is not False or "unevaluatedProperties" in schema:
+            return
+        for name in required:
+            if isinstance(name, str) and name not in properties:
+                self.problems.append(
+                    (
+                        where + ("required",),
+                        f"{name[:60]!r} is required but not defined under properties, and no other key is "
+                        "allowed: nothing can match (define it under properties)",
+                    )
+                )
+                return
 
     def compile(self, where: Where, pattern: str) -> None:
         try:
@@ -260,7 +286,7 @@ class _Graph:
             else:
                 return f"reference {ref[:80]!r} points at nothing in the schema"
         if not isinstance(node, (dict, bool)):
-            return f"reference {ref[:80]!r} points at a {type(node).__name__}, not a schema"
+            return f"reference {ref[:80]!r} points at a JSON {json_type(node)}, not a schema"
         return tuple(where)
 
     def cycle(self, edges: dict[Where, list[Where]]) -> list[Where] | None:

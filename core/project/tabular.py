@@ -13,11 +13,13 @@ are reported as ``file:line: field: message``, all at once. pyarrow and datasets
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from germinate.jsonl import JSONValueError, parse_json
 from germinate.problems import GerminateError, Problem
 
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
@@ -32,15 +34,32 @@ def is_table(source: Path) -> bool:
     return (source / "dataset_dict.json").is_file() or (source / "state.json").is_file()
 
 
+def _bounded(source: Path) -> Any:
+    """An open handle on ``source`` once it is known to be a regular file within the cap that
+    ``init --from`` puts on seed files (:func:`germinate.files.open_bounded`)."""
+    from germinate.files import open_bounded
+    from germinate.settings import InputLimits
+
+    limit = InputLimits().bytes("records_mb")
+    return open_bounded(source, str(source), limit=limit, setting="init --from's cap")
+
+
 def _csv_rows(path: Path, delimiter: str) -> Iterator[Row]:
+    from germinate.files import decode
+
     csv.field_size_limit(1 << 24)  # long passages (QA contexts) are legitimate cells
+    with _bounded(path) as handle:
+        data = handle.read()
+    text = decode(data, str(path))  # UTF-8, a leading byte order mark (Excel's "CSV UTF-8") left out
+    del data
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle, delimiter=delimiter)
-            for row in reader:
-                yield reader.line_num, {k: v for k, v in row.items() if k is not None}
-    except UnicodeDecodeError as exc:
-        raise GerminateError(Problem(str(path), None, "encoding", f"not UTF-8 ({exc.reason})")) from None
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        names = reader.fieldnames or []
+        twice = [name for index, name in enumerate(names) if name in names[:index]]
+        if twice:  # DictReader would keep the last such column's cells and drop the others
+            raise GerminateError(Problem(str(path), 1, None, f"column {twice[0]!r} appears twice in the header line"))
+        for row in reader:
+            yield reader.line_num, {k: v for k, v in row.items() if k is not None}
     except csv.Error as exc:
         raise GerminateError(Problem(str(path), None, None, f"not a readable table: {exc}")) from None
 
@@ -61,7 +80,10 @@ def read_splits(source: Path, split: str) -> dict[str, list[Row]]:
         except ImportError:
             raise _needs_data_extra("parquet files") from None
         try:
-            rows = pq.read_table(source).to_pylist()
+            with _bounded(source) as handle:
+                rows = pq.read_table(handle).to_pylist()
+        except GerminateError:
+            raise
         except Exception as exc:  # pyarrow's errors share no base class worth naming
             raise GerminateError(Problem(str(source), None, None, f"not a readable parquet file: {exc}")) from None
         return {"seeds": list(enumerate(rows, 1))}
@@ -95,11 +117,19 @@ def column_mapping(
         mapping[task_type.output_field] = output_column
     if columns:
         try:
-            given = json.loads(columns)
+            given = parse_json(columns)
         except json.JSONDecodeError as exc:
             raise GerminateError(Problem("--columns", None, None, f"not JSON: {exc.msg}")) from None
+        except JSONValueError as exc:
+            raise GerminateError(Problem("--columns", None, None, f"not JSON germinate reads: {exc.message}")) from None
         if not isinstance(given, dict) or not all(isinstance(v, str) and v for v in given.values()):
             raise GerminateError(Problem("--columns", None, None, 'expected {"record field": "column", ...}'))
+        fields = task_type.record_schema.get("properties", {})
+        unknown = [key for key in given if key not in fields]
+        if unknown:
+            raise GerminateError(
+                Problem("--columns", None, unknown[0], f"not a field of the records (fields: {', '.join(fields)})")
+            )
         mapping.update(given)
     return mapping
 
@@ -132,9 +162,12 @@ def to_records(
                 continue
             if isinstance(value, str) and not _is_text(fields.get(field, {})):
                 try:
-                    value = json.loads(value)
+                    value = parse_json(value)  # strictly: no NaN, no key twice, no runaway nesting
                 except json.JSONDecodeError as exc:
                     problems.append(Problem(display, line, field, f"expected JSON in column {column!r}: {exc.msg}"))
+                    continue
+                except JSONValueError as exc:
+                    problems.append(Problem(display, line, field, f"JSON in column {column!r}: {exc.message}"))
                     continue
             record[field] = value
         records.append(record)
@@ -146,6 +179,8 @@ def read_table(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(seeds, test) records from a table source; every bad row reported at once."""
     splits = read_splits(source, split)
+    if not splits["seeds"]:
+        raise GerminateError(Problem(str(source), None, None, "no rows: a header line and at least one row are needed"))
     problems: list[Problem] = []
     out: dict[str, list[dict[str, Any]]] = {}
     for name, rows in splits.items():

@@ -12,6 +12,7 @@ dates, sets or binary, no lone surrogates, no integers hundreds of digits long.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,16 @@ from germinate.problems import GerminateError, Problem
 
 Path_ = tuple[Any, ...]
 
+#: how an integer is written in JSON (a sign aside): what YAML 1.1 also reads as octal (010),
+#: hexadecimal, binary, base 60 (1:30) or with underscores is not
+_DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 #: values (aliases expanded) a task.yaml may hold; real ones hold a few hundred
 MAX_VALUES = 100_000
+#: mappings (aliases expanded) a task.yaml may hold: each one of a JSON Schema (tool parameters,
+#: output_schema) costs about half a millisecond to check and more for every record validated
+#: against it, so 1 MB of ``anyOf: [{}, {}, ...]`` would take minutes; a large tool catalog holds
+#: a few thousand
+MAX_MAPPINGS = 5_000
 
 _T = "tag:yaml.org,2002:"
 _SCALARS = {_T + "str", _T + "int", _T + "float", _T + "bool", _T + "null"}
@@ -88,6 +97,7 @@ class _Walk:
         self.lines = LineMap()
         self.problems: list[tuple[Path_, int, str]] = []
         self.values = 0
+        self.mappings = 0
 
     def fail(self, path: Path_, node: yaml.Node, message: str) -> None:
         self.problems.append((path, node.start_mark.line + 1, message))
@@ -97,14 +107,26 @@ class _Walk:
             digits = sum(c.isalnum() for c in node.value)
             if digits > MAX_INT_DIGITS:
                 self.fail(path, node, f"an integer of {digits} digits (at most {MAX_INT_DIGITS})")
+            elif not _DECIMAL_INT.fullmatch(node.value):
+                self.not_decimal(node, path, self.loader.construct_yaml_int(node))
         elif node.tag == _T + "float":
-            if not math.isfinite(self.loader.construct_yaml_float(node)):
+            value = self.loader.construct_yaml_float(node)
+            if not math.isfinite(value):
                 self.fail(path, node, f"{node.value[:20]} is not a finite number")
+            elif "_" in node.value or ":" in node.value:
+                self.not_decimal(node, path, value)
         elif node.tag == _T + "str":
             try:
                 node.value.encode("utf-8")
             except UnicodeEncodeError as exc:
                 self.fail(path, node, f"a lone surrogate (\\u{ord(node.value[exc.start]):04x}) is not Unicode text")
+
+    def not_decimal(self, node: yaml.ScalarNode, path: Path_, value: float) -> None:
+        """YAML 1.1 reads ``1:30`` as 90, ``010`` as 8 and ``0x10`` as 16: a number JSON would not
+        read the same way (or a time or a code meant as text) is refused, never silently changed."""
+        self.fail(
+            path, node, f"YAML reads {node.value[:40]} as the number {value}; write {value}, or quote it if it is text"
+        )
 
     def walk(self, node: yaml.Node, path: Path_, open_nodes: set[int]) -> bool:
         """False once walking must stop (a cycle or too many values)."""
@@ -130,6 +152,18 @@ class _Walk:
         if id(node) in open_nodes:
             self.fail(path, node, "an anchor that contains an alias of itself")
             return False
+        if isinstance(node, yaml.MappingNode):
+            self.mappings += 1
+            if self.mappings > MAX_MAPPINGS:
+                top = path[:1]
+                self.problems.append(
+                    (
+                        top,
+                        self.lines.line(top) or 1,
+                        f"more than {MAX_MAPPINGS:,} mappings (key: value blocks) in all: too big to check",
+                    )
+                )
+                return False
         open_nodes.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):

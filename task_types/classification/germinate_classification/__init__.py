@@ -4,8 +4,10 @@ The student learns to emit the class name, so classification is text generation 
 """
 
 import re
+import unicodedata
 
 from germinate import (
+    NONBLANK,
     Metric,
     ParseError,
     Property,
@@ -59,6 +61,14 @@ Write one new input for this task whose correct label is "{label}". It must be d
 Reply with the input text only: no label, no quotes, no explanation."""
 
 
+def _label_list(labels, shown=20, width=60):
+    """The label set for a message, short: every seed outside a set of 20,000 labels (or of one
+    label 200,000 characters long) would otherwise print all of it."""
+    parts = [label if len(label) <= width else label[: width - 3] + "..." for label in labels[:shown]]
+    more = f", ... ({len(labels)} labels in all)" if len(labels) > shown else ""
+    return ", ".join(parts) + more
+
+
 class Classification(TaskType):
     name = "classification"
     metrics = (
@@ -71,8 +81,8 @@ class Classification(TaskType):
         "type": "object",
         "required": ["input", "output"],
         "properties": {
-            "input": {"type": "string", "minLength": 1},
-            "output": {"type": "string", "minLength": 1},
+            "input": {"type": "string", "minLength": 1, "pattern": NONBLANK},
+            "output": {"type": "string", "minLength": 1, "pattern": NONBLANK},
         },
     }
     config_schema = {
@@ -93,11 +103,15 @@ class Classification(TaskType):
         # period, without case: a label it could never match is refused here
         first = {}
         for index, label in enumerate(config.get("labels") or []):
-            if any(c in label for c in "\n\r\t\v\f") or label != label.strip():
+            # every character splitlines() breaks at (NEL, U+2028... too): the metric reads the first line
+            if label.splitlines() != [label] or "\t" in label or label != label.strip():
                 yield (
                     ("labels", index),
                     f"label {label!r} may not contain line breaks or tabs, or begin or end with a space",
                 )
+            elif any(unicodedata.category(c) in ("Cc", "Cf") for c in label):
+                # a zero-width space or a bidi override: a label that looks like another one
+                yield ("labels", index), f"label {label!r} may not contain control or invisible characters"
             elif label[0] in "\"'`." or label[-1] in "\"'`.":
                 yield ("labels", index), f"label {label!r} may not begin or end with a quote or a period"
             elif label.lower() in first:
@@ -107,7 +121,8 @@ class Classification(TaskType):
     def check_record(self, record, config):
         labels = config.get("labels") or []
         if record["output"] not in labels:
-            yield "output", f"label {record['output']!r} is not in the label set ({', '.join(labels)})"
+            shown = repr(record["output"]) if len(record["output"]) <= 60 else repr(record["output"][:57]) + "..."
+            yield "output", f"label {shown} is not in the label set ({_label_list(labels)})"
 
     templates = {"system": SYSTEM, "generate": LISTED}
     single_templates = {"generate": GENERATE}
@@ -222,7 +237,7 @@ class Classification(TaskType):
             "type": "object",
             "required": ["input", "output"],
             "properties": {
-                "input": {"type": "string", "minLength": 1},
+                "input": {"type": "string", "minLength": 1, "pattern": NONBLANK},
                 "output": {"enum": list(config.get("labels") or [])},
             },
         }

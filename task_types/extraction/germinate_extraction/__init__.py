@@ -6,6 +6,7 @@ import random
 
 from germinate import (
     JUDGE_METRIC,
+    NONBLANK,
     Grounding,
     Metric,
     ParseError,
@@ -93,7 +94,7 @@ class Extraction(TaskType):
         "type": "object",
         "required": ["input", "output"],
         "properties": {
-            "input": {"type": "string", "minLength": 1},
+            "input": {"type": "string", "minLength": 1, "pattern": NONBLANK},
             "output": {"type": "object"},
         },
     }

@@ -3,6 +3,7 @@ answers from memory; the context only grounds the generated training data)."""
 
 from germinate import (
     JUDGE_METRIC,
+    NONBLANK,
     Grounded,
     Grounding,
     Metric,
@@ -66,8 +67,8 @@ class OpenBookQA(TaskType):
         "type": "object",
         "required": ["context", "question", "answer"],
         "properties": {
-            "context": {"type": "string", "minLength": 1},
-            "question": {"type": "string", "minLength": 1},
+            "context": {"type": "string", "minLength": 1, "pattern": NONBLANK},
+            "question": {"type": "string", "minLength": 1, "pattern": NONBLANK},
             "answer": _text,
         },
     }
@@ -155,7 +156,7 @@ class ClosedBookQA(OpenBookQA):
         "type": "object",
         "required": ["question", "answer"],
         "properties": {
-            "question": {"type": "string", "minLength": 1},
+            "question": {"type": "string", "minLength": 1, "pattern": NONBLANK},
             "answer": _text,
             "context": _text,
         },

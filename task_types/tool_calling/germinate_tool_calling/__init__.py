@@ -4,6 +4,7 @@ a tool from the project's catalog (OpenAI-style JSON Schema function definitions
 import json
 
 from germinate import (
+    NONBLANK,
     Metric,
     ParseError,
     Property,
@@ -126,7 +127,7 @@ class ToolCalling(TaskType):
         "type": "object",
         "required": ["input", "output"],
         "properties": {
-            "input": {"type": "string", "minLength": 1},
+            "input": {"type": "string", "minLength": 1, "pattern": NONBLANK},
             "output": {
                 "type": "object",
                 "required": ["name", "arguments"],
