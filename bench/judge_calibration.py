@@ -61,7 +61,7 @@ def main() -> None:
                 )
 
     def fmt(value):
-        return "-" if value is None else f"{value:.2f}"
+        return "-" if value is None else f"{value:.2f}".replace("-0.00", "0.00")  # kappa -0.0 reads as 0.00
 
     print("\n| dataset | judge | items | Cohen's κ | κ − baseline | TPR | TNR | test-retest | seconds |")
     print("|---|---|---|---|---|---|---|---|---|")
