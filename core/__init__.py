@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate_model
+    from germinate.embedded_models import DEFAULT_LOCAL_TEACHER, locate_model, model_problem
     from germinate.hookspecs import hookimpl
     from germinate.problems import GerminateError, Problem
     from germinate.project.errors import (
@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 _SOURCES: dict[str, str] = {
     "DEFAULT_LOCAL_TEACHER": "germinate.embedded_models",
     "locate_model": "germinate.embedded_models",
+    "model_problem": "germinate.embedded_models",
     "hookimpl": "germinate.hookspecs",
     "GerminateError": "germinate.problems",
     "Problem": "germinate.problems",
@@ -201,6 +202,7 @@ __all__ = [
     "sdk_error",
     "DEFAULT_LOCAL_TEACHER",
     "locate_model",
+    "model_problem",
     # JSON Schema helpers and errors
     "schema_problems",
     "check_schema",

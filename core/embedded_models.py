@@ -112,8 +112,35 @@ def available(name: str) -> bool:
     return all(importlib.util.find_spec(p) is not None for p in packages)
 
 
-def locate_model(name_or_path: str) -> Path:
-    """The GGUF file of an embedded model name, or the given path if it exists."""
+def model_path(name_or_path: str, root: Path | None = None) -> Path:
+    """A model file named in task.yaml: ``~`` expanded, and a relative path taken from the project
+    folder (``root``) when the file is there, else from the current folder."""
+    path = Path(name_or_path).expanduser()
+    if root is not None and not path.is_absolute() and (root / path).exists():
+        return root / path
+    return path
+
+
+def model_problem(name_or_path: str, root: Path | None = None) -> str | None:
+    """Why :func:`locate_model` would fail, found without joining or loading anything, so that
+    ``germinate check`` says it before a stage that needs the model (a judge needs it only after
+    generation and training); None when it would not fail."""
+    if name_or_path in EMBEDDED:
+        model = EMBEDDED[name_or_path]
+        joined = cache_dir() / model.file
+        if available(model.name) or (model.parts and joined.is_file()):
+            return None
+        return f"embedded model {model.name!r} is not installed; install it with: {model.install}"
+    path = model_path(name_or_path, root)
+    if path.is_file():
+        return None
+    if path.exists():
+        return f"model {name_or_path!r} is not a file"
+    return f"model {name_or_path!r}: no such file, and not an embedded model ({', '.join(sorted(EMBEDDED))})"
+
+
+def locate_model(name_or_path: str, root: Path | None = None) -> Path:
+    """The GGUF file of an embedded model name, or the given file (see :func:`model_path`)."""
     if name_or_path in EMBEDDED:
         model = EMBEDDED[name_or_path]
         if model.parts:
@@ -122,8 +149,7 @@ def locate_model(name_or_path: str) -> Path:
         if folder is None or not (folder / model.file).exists():
             raise GerminateError(f"embedded model {model.name!r} is not installed; install it with: {model.install}")
         return folder / model.file
-    path = Path(name_or_path).expanduser()
-    if path.exists():
-        return path
-    known = ", ".join(sorted(EMBEDDED))
-    raise GerminateError(f"model {name_or_path!r}: no such file, and not an embedded model ({known})")
+    problem = model_problem(name_or_path, root)
+    if problem is not None:
+        raise GerminateError(problem)
+    return model_path(name_or_path, root)

@@ -382,3 +382,19 @@ def test_a_required_property_under_additional_properties_is_a_schema_problem_onl
     assert [where for where, _ in check_user_schema(closed)] == [("required",)]
     for open_ in ({"additionalProperties": {"type": "string"}}, {"patternProperties": {"^b": {}}}):
         assert check_user_schema({**closed, **open_}) == []
+
+
+def test_a_relative_model_path_is_read_from_the_project_folder(tmp_path, monkeypatch):
+    """A local model named by a relative path is the project's file wherever germinate runs from;
+    check finds it there (and only a regular file passes)."""
+    from germinate.embedded_models import locate_model, model_problem
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "models").mkdir()
+    (project / "models" / "teacher.gguf").write_bytes(b"GGUF")
+    monkeypatch.chdir(tmp_path)  # not the project folder
+    assert locate_model("models/teacher.gguf", project) == project / "models" / "teacher.gguf"
+    assert model_problem("models/teacher.gguf", project) is None
+    assert model_problem("models", project) == "model 'models' is not a file"
+    assert model_problem("models/teacher.gguf") is not None  # without the project: from the current folder

@@ -11,6 +11,7 @@ will read must be usable then, so a project that passes check does not fail an h
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from germinate.plugins import Plugins
@@ -56,7 +57,7 @@ def secret_problems(config: dict[str, Any]) -> Found:
                 yield path, f"this looks like an API key; {KEY_IN_YAML}"
 
 
-def judge_problems(config: dict[str, Any], plugins: Plugins) -> Found:
+def judge_problems(config: dict[str, Any], plugins: Plugins, root: Path | None = None) -> Found:
     """``evaluation.judge``'s backend settings, as the judge's engine will receive them."""
     override = judge_override(config)
     if override is None:
@@ -70,7 +71,10 @@ def judge_problems(config: dict[str, Any], plugins: Plugins) -> Found:
             known = ", ".join(sorted(plugins.teachers)) or "none"
             yield ("evaluation", "judge", "backend"), f"unknown teacher backend {name!r} (installed: {known})"
         return
-    for path, message in schema_problems(backend.config_schema, settings):
+    found = list(schema_problems(backend.config_schema, settings))
+    if not found:
+        found = [(tuple(path), message) for path, message in backend.check_settings(settings, root)]
+    for path, message in found:
         # settings inherited from the teacher are reported under teacher: only the judge's own here
         if replace or (path and path[0] in override) or not path:
             yield ("evaluation", "judge") + path, message

@@ -68,7 +68,7 @@ class Project:
         return value if isinstance(value, dict) else {}
 
 
-def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, list[Problem]]:
+def _check_config(config: dict, lines: LineMap, plugins: Plugins, root: Path) -> tuple[Any, list[Problem]]:
     problems: list[Problem] = []
     reported: set[tuple] = set()
 
@@ -103,10 +103,13 @@ def _check_config(config: dict, lines: LineMap, plugins: Plugins) -> tuple[Any, 
             known = ", ".join(sorted(plugins.teachers)) or "none"
             add(("teacher", "backend"), f"unknown teacher backend {teacher['backend']!r} (installed: {known})")
         else:
-            for path, message in schema_problems(backend.config_schema, teacher):
-                add(("teacher",) + path, message)
+            found = list(schema_problems(backend.config_schema, teacher))
+            if not found:
+                found = list(backend.check_settings(teacher, root))
+            for path, message in found:
+                add(("teacher",) + tuple(path), message)
     if not problems:
-        for path, message in judge_problems(config, plugins):
+        for path, message in judge_problems(config, plugins, root):
             add(path, message)
 
     validation = config.get("validation")
@@ -220,7 +223,7 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
         )
     except GerminateError as exc:
         return None, exc.problems
-    task_type, problems = _check_config(config, lines, plugins)
+    task_type, problems = _check_config(config, lines, plugins, root)
     if task_type is None:
         return None, problems
     usable_config = None if problems else config

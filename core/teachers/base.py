@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,13 @@ class Teacher:
         environment here, keep them out of ``identity``, and raise GerminateError when something
         the user must fix is missing."""
         raise NotImplementedError
+
+    def check_settings(self, settings: dict[str, Any], project_root: Path | None = None) -> Iterable[tuple[tuple, str]]:
+        """``(path, message)`` for what :attr:`config_schema` cannot say and :meth:`client` would
+        only find when a stage starts (a model file that does not exist). ``germinate check`` asks
+        for the teacher and for the judge, whose engine is made only after generation and training.
+        Nothing may be loaded, fetched or sent here."""
+        return ()
 
     def clients(self, settings: dict[str, Any], project_root: Path | None = None) -> list[TeacherClient]:
         """One client per server the project names; the engine spreads requests over them. All

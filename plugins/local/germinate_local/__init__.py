@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from germinate import (
@@ -20,6 +21,7 @@ from germinate import (
     TeacherClient,
     hookimpl,
     locate_model,
+    model_problem,
 )
 
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed", "stop")
@@ -29,8 +31,8 @@ class LlamaCppClient(TeacherClient):
     default_concurrency = 1
     free = True
 
-    def __init__(self, settings: dict[str, Any]) -> None:
-        self.path = locate_model(settings.get("model", DEFAULT_LOCAL_TEACHER))
+    def __init__(self, settings: dict[str, Any], project_root: Path | None = None) -> None:
+        self.path = locate_model(settings.get("model", DEFAULT_LOCAL_TEACHER), project_root)
         self.settings = settings
         self.identity = {
             "backend": "local",
@@ -122,8 +124,13 @@ class LocalTeacher(Teacher):
         },
     }
 
+    def check_settings(self, settings, project_root=None):
+        problem = model_problem(settings.get("model", DEFAULT_LOCAL_TEACHER), project_root)
+        if problem is not None:
+            yield ("model",), problem
+
     def client(self, settings, project_root=None):
-        return LlamaCppClient(settings)
+        return LlamaCppClient(settings, project_root)
 
 
 @hookimpl
