@@ -84,5 +84,10 @@ def test_extract_json_repairs(text, value):
 def test_plain_text_strips_labels_quotes_and_preambles():
     assert plain_text('Input: "How far is the moon?"\n\nThis asks for a distance.') == "How far is the moon?"
     assert plain_text("Sure, here is one:\nWhere is Lima?") == "Where is Lima?"
+    # a line that only announces the text, as the 0.5B teacher wrote before an extraction input
+    assert plain_text("The new text will be:\nThe lease ends May 1.", whole=True) == "The lease ends May 1."
+    assert plain_text("Below is a rewritten example:\nBook a table.") == "Book a table."
+    # a first line of the text itself that happens to end in a colon stays
+    assert plain_text("The following rules apply:\nNo pets.", whole=True) == "The following rules apply:\nNo pets."
     with pytest.raises(ParseError, match="refused"):
         plain_text("I'm sorry, I cannot help with that.")

@@ -66,7 +66,16 @@ def extract_json(text: str, want: type = dict) -> Any:
     raise ParseError(f"no JSON {kind} in the reply" + (" (it looks cut off)" if truncated else ""))
 
 
-_PREAMBLE = re.compile(r"^(?:sure|certainly|of course|okay|ok|here)\b[^\n]{0,120}:\s*$", re.I)
+# a first line that only announces the text: "Sure, here is one:", "Below is a new input:", "The
+# new text will be:" (the structure validator rejects such lines left inside an input; dropping
+# them here keeps the example behind them)
+_PREAMBLE = re.compile(
+    r"^(?:(?:sure|certainly|of course|absolutely|okay|ok|here|below)\b[^\n]{0,120}|"
+    r"(?:(?:the|a|an)\s+)?(?:new|following|generated|rewritten|modified|revised|updated|sample)\s+"
+    r"(?:\w+\s+){0,3}?(?:text|example|input|question|request|message|sentence|query|utterance|prompt|document)s?"
+    r"\b[^\n:]{0,40}):\s*$",
+    re.I,
+)
 _REFUSAL = re.compile(r"^(?:i'?m sorry|i am sorry|i cannot|i can'?t|as an ai)\b", re.I)
 _PREFIX = re.compile(r"^(?:(?:new )?(?:input|text|example|question|request)\s*(?:text)?\s*:\s*)", re.I)
 
