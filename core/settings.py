@@ -331,6 +331,10 @@ STANDARD: dict[str, dict[str, Any]] = {
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {"quick": QUICK, "standard": STANDARD}
 
+#: what a preset sets only where task.yaml is silent: a size the data needs, not a size of the run
+#: (a preset's 512 tokens would drop long documents that the project says need 2048)
+CAPACITIES: dict[str, frozenset[str]] = {"training": frozenset({"max_length"})}
+
 
 @attrs.frozen
 class RunSettings:
@@ -348,15 +352,17 @@ def resolve(
     config: Mapping[str, Any], preset: str | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None
 ) -> RunSettings:
     """task.yaml (``config``), then the preset, then the command line (``overrides``; None values
-    are options not given)."""
+    are options not given). A preset's CAPACITIES give way to task.yaml's."""
     chosen = PRESETS[preset] if preset else {}
 
     def build(cls: type[Settings]) -> Any:
         given = config.get(cls.section)
+        given = given if isinstance(given, Mapping) else {}
+        yields = CAPACITIES.get(cls.section, frozenset())
         values = {
-            **chosen.get(cls.section, {}),
+            **{k: v for k, v in chosen.get(cls.section, {}).items() if not (k in yields and k in given)},
             **{k: v for k, v in ((overrides or {}).get(cls.section) or {}).items() if v is not None},
         }
-        return cls.from_config(given if isinstance(given, Mapping) else {}, **values)
+        return cls.from_config(given, **values)
 
     return RunSettings(*(build(cls) for cls in SECTIONS))

@@ -13,7 +13,7 @@ import click
 from germinate.evaluate.points import POINTS
 from germinate.problems import GerminateError, located
 from germinate.run_folder import check_run_name
-from germinate.settings import PRESETS, QUICK, STANDARD
+from germinate.settings import CAPACITIES, PRESETS, QUICK, STANDARD
 
 
 def console() -> Any:
@@ -93,8 +93,11 @@ def eval_overrides(repeats: int | None, k_shot: int | None, max_examples: int | 
 
 
 def _describe(values: dict[str, dict[str, Any]]) -> str:
+    def value(section: str, key: str, v: Any) -> str:
+        return f"{key}={v} (unless task.yaml sets it)" if key in CAPACITIES.get(section, ()) else f"{key}={v}"
+
     return "; ".join(
-        f"{section} {', '.join(f'{k}={v}' for k, v in items.items())}" for section, items in values.items()
+        f"{section} {', '.join(value(section, k, v) for k, v in items.items())}" for section, items in values.items()
     )
 
 

@@ -259,7 +259,8 @@ def train(
     encoded, skipped = _encoded(tokenizer, project, training_records(run, seeds_only), settings.max_length, system)
     if len(encoded) < 2:
         raise GerminateError(
-            f"{run.accepted}: only {len(encoded)} examples fit training.max_length {settings.max_length}; raise it"
+            f"{run.accepted}: only {len(encoded)} examples fit training.max_length {settings.max_length}; raise it in"
+            " task.yaml (a preset never lowers it there) or set training.system_prompt: short"
         )
     random.Random(seed).shuffle(encoded)
     held = int(len(encoded) * settings.validation_split) if len(encoded) >= 10 else 0
