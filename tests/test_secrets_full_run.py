@@ -43,8 +43,10 @@ def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):
                 "api_key_env": "SMART_HOME_TEACHER_KEY",
                 "concurrency": 2,
             },
-            "generation": {"n": 4, "batch_size": 4},
-            "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4},
+            "generation": {"n": 2, "batch_size": 4},
+            # the short system text: the key's path never goes near the student's prompt, and the
+            # description would be most of every training example's tokens
+            "training": {"epochs": 1, "batch_size": 4, "learning_rate": 5e-4, "system_prompt": "short"},
             "evaluation": {"max_examples": 4, "repeats": 1, "k_shot": 3},
             "gate": {"max_examples": 4},
         }
@@ -59,8 +61,9 @@ def test_full_run_never_writes_the_api_key(keyed_server, tmp_path):
             "GERMINATE_MODEL_CACHE", str(Path.home() / ".cache" / "germinate" / "models")
         ),
     }
-    # --force: the gate's calls go through the keyed server too, whatever its verdict
-    result = germinate("run", project, "--force", env=env, timeout=1800)
+    # --force: the gate's calls go through the keyed server too, whatever its verdict. Only the
+    # points that call the teacher or train: the seed-only student and the base model never see it.
+    result = germinate("run", project, "--force", "--points", "teacher,trained", env=env, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (project / "runs" / "default" / "report.md").exists()
     assert KEY not in result.stdout and KEY not in result.stderr
