@@ -26,19 +26,38 @@ SEEDS = [{"input": " ".join(["word"] * n), "output": "yes"} for n in (3, 4, 5, 6
 def test_length_bounds_are_seed_percentiles():
     import numpy
 
-    check = _check("length", SEEDS, _task("classification", **CLS))
+    check = _check("length", SEEDS, _task("classification", **CLS), slack=1)
     low, high = check.bounds["input"]
     lengths = [len(s["input"].split()) for s in SEEDS]
     assert (low, high) == pytest.approx((numpy.percentile(lengths, 5), numpy.percentile(lengths, 95)))
     assert not check.check({"input": "two words", "output": "yes"}).accepted
     assert check.check({"input": " ".join(["w"] * 21), "output": "yes"}).accepted
     too_long = check.check({"input": " ".join(["w"] * 22), "output": "yes"})
-    assert not too_long.accepted and "above the seeds' 95th percentile" in too_long.reason and too_long.score == 22
+    assert not too_long.accepted and "above the seeds' 95th percentile (" in too_long.reason and too_long.score == 22
+
+
+def test_length_slack_widens_the_band_by_a_factor_and_says_so():
+    import numpy
+
+    lengths = [len(s["input"].split()) for s in SEEDS]
+    low, high = numpy.percentile(lengths, 5), numpy.percentile(lengths, 95)
+    default = _check("length", SEEDS, _task("classification", **CLS))
+    assert default.bounds["input"] == pytest.approx((low / 1.5, high * 1.5))
+    wide = _check("length", SEEDS, _task("classification", **CLS), slack=2)
+    assert wide.bounds["input"] == pytest.approx((low / 2, high * 2))
+    inside = " ".join(["w"] * int(high * 2))  # beyond the bare percentile, within the slack
+    assert wide.check({"input": inside, "output": "yes"}).accepted
+    verdict = wide.check({"input": " ".join(["w"] * (int(high * 2) + 1)), "output": "yes"})
+    assert not verdict.accepted and "above the seeds' 95th percentile × 2 (" in verdict.reason
+    short = wide.check({"input": "w", "output": "yes"})
+    assert not short.accepted and "below the seeds' 5th percentile / 2 (" in short.reason
 
 
 def test_length_per_field_and_chars_unit():
     seeds = [{"context": "c", "question": "q" * n, "answer": "a" * (n % 3 + 1)} for n in range(10, 20)]
-    check = _check("length", seeds, _task("open_book_qa"), unit="chars", lower_percentile=0, upper_percentile=100)
+    check = _check(
+        "length", seeds, _task("open_book_qa"), unit="chars", lower_percentile=0, upper_percentile=100, slack=1
+    )
     assert check.bounds == {"question": (10, 19), "answer": (1, 3)}
     verdict = check.check({"context": "c", "question": "q" * 12, "answer": "a" * 9})
     assert not verdict.accepted and verdict.reason.startswith("answer: 9 chars")

@@ -1,5 +1,8 @@
 """Length validator: a candidate's text must lie within the seeds' [p_low, p_high] percentile
-range of lengths, measured per field (a QA record's question and answer separately)."""
+range of lengths, measured per field (a QA record's question and answer separately), widened by
+``slack``: [p_low / slack, p_high * slack]. The percentiles of 10-50 seeds are rough (the 95th of
+20 seeds is about the second longest), so without slack a tenth or more of real task inputs would
+fail; bench/length_band.py measures that share on the shared datasets' test splits."""
 
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ class LengthCheck(Check):
             if size < low:
                 return Verdict.reject(
                     f"{field}: {size} {self.unit}, below the seeds' "
-                    f"{self.settings['lower_percentile']:g}th percentile ({low:g})",
+                    f"{self.settings['lower_percentile']:g}th percentile{self._slack('/')} ({low:g})",
                     size,
                     field=field,
                     bounds=[low, high],
@@ -44,24 +47,40 @@ class LengthCheck(Check):
             if size > high:
                 return Verdict.reject(
                     f"{field}: {size} {self.unit}, above the seeds' "
-                    f"{self.settings['upper_percentile']:g}th percentile ({high:g})",
+                    f"{self.settings['upper_percentile']:g}th percentile{self._slack('×')} ({high:g})",
                     size,
                     field=field,
                     bounds=[low, high],
                 )
         return Verdict.accept()
 
+    def _slack(self, op: str) -> str:
+        return f" {op} {self.settings['slack']:g}" if self.settings["slack"] != 1 else ""
+
+
+#: chosen by bench/length_band.py: the widening that keeps real inputs of every shared dataset
+DEFAULT_SLACK = 1.5
+
 
 class Length(Validator):
     name = "length"
     order = 20
-    summary = "Reject texts shorter or longer than the seeds' 5th-95th percentile of lengths, per field."
+    summary = (
+        "Reject texts shorter or longer than the seeds' 5th-95th percentile of lengths, widened by slack, per field."
+    )
     config_schema = {
         "type": "object",
         "additionalProperties": False,
         "properties": {
             "lower_percentile": {"type": "number", "minimum": 0, "maximum": 100, "default": 5},
             "upper_percentile": {"type": "number", "minimum": 0, "maximum": 100, "default": 95},
+            "slack": {
+                "type": "number",
+                "minimum": 1,
+                "maximum": 100,
+                "default": DEFAULT_SLACK,
+                "description": "widen the band to [low / slack, high * slack]; 1 keeps the bare percentiles",
+            },
             "unit": {"enum": ["words", "chars"], "default": "words"},
             "fields": {
                 "type": "array",
@@ -84,14 +103,18 @@ class Length(Validator):
                     yield ("fields", index), f"{field!r} is not a text field of the seeds ({', '.join(known)})"
 
     def prepare(self, seeds, settings, task):
-        settings = {"lower_percentile": 5, "upper_percentile": 95, "unit": "words", **settings}
+        settings = {"lower_percentile": 5, "upper_percentile": 95, "slack": DEFAULT_SLACK, "unit": "words", **settings}
         lengths: dict[str, list[int]] = {}
         for seed in seeds:
             for field, text in task.task_type.text_fields(seed).items():
                 if settings.get("fields") is None or field in settings["fields"]:
                     lengths.setdefault(field, []).append(measure(text, settings["unit"]))
+        slack = settings["slack"]
         bounds = {
-            field: (percentile(values, settings["lower_percentile"]), percentile(values, settings["upper_percentile"]))
+            field: (
+                percentile(values, settings["lower_percentile"]) / slack,
+                percentile(values, settings["upper_percentile"]) * slack,
+            )
             for field, values in lengths.items()
         }
         return LengthCheck(bounds, settings["unit"], task.task_type, settings)
