@@ -60,8 +60,15 @@ def secret_problems(config: dict[str, Any]) -> Found:
 def judge_problems(config: dict[str, Any], plugins: Plugins, root: Path | None = None) -> Found:
     """``evaluation.judge``'s backend settings, as the judge's engine will receive them."""
     override = judge_override(config)
-    if override is None:
-        return
+    if override is not None:
+        yield from override_problems(config, plugins, override, ("evaluation", "judge"), root)
+
+
+def override_problems(
+    config: dict[str, Any], plugins: Plugins, override: dict[str, Any], where: tuple[str, ...], root: Path | None
+) -> Found:
+    """Another model's backend settings (``override`` over the teacher section, or instead of it
+    when it names a backend), as its engine will receive them; reported under ``where``."""
     replace = "backend" in override
     settings = teacher_settings(config, override, replace)
     name = settings.get("backend")
@@ -69,15 +76,15 @@ def judge_problems(config: dict[str, Any], plugins: Plugins, root: Path | None =
     if backend is None:
         if replace:  # otherwise the teacher's own backend is reported under teacher.backend
             known = ", ".join(sorted(plugins.teachers)) or "none"
-            yield ("evaluation", "judge", "backend"), f"unknown teacher backend {name!r} (installed: {known})"
+            yield where + ("backend",), f"unknown teacher backend {name!r} (installed: {known})"
         return
     found = list(schema_problems(backend.config_schema, settings))
     if not found:
         found = [(tuple(path), message) for path, message in backend.check_settings(settings, root)]
     for path, message in found:
-        # settings inherited from the teacher are reported under teacher: only the judge's own here
+        # settings inherited from the teacher are reported under teacher: only this model's own here
         if replace or (path and path[0] in override) or not path:
-            yield ("evaluation", "judge") + path, message
+            yield where + path, message
 
 
 def property_problems(config: dict[str, Any], task_type: Any) -> Found:
@@ -92,8 +99,11 @@ def property_problems(config: dict[str, Any], task_type: Any) -> Found:
             yield ("generation", "properties", index), f"unknown property {name!r} (available: {', '.join(known)})"
 
 
-def validator_problems(config: dict[str, Any], plugins: Plugins, task_type: Any, seeds: list[dict[str, Any]]) -> Found:
-    """Each configured validator's ``check_settings`` over its settings (defaults filled in)."""
+def validator_problems(
+    config: dict[str, Any], plugins: Plugins, task_type: Any, seeds: list[dict[str, Any]], root: Path | None = None
+) -> Found:
+    """Each configured validator's ``check_settings`` over its settings (defaults filled in), and
+    the model it asks, if not the teacher (its ``engine_override``)."""
     validation = config.get("validation")
     if not isinstance(validation, dict):
         return
@@ -107,8 +117,15 @@ def validator_problems(config: dict[str, Any], plugins: Plugins, task_type: Any,
             for key, sub in validator.config_schema.get("properties", {}).items()
             if "default" in sub
         }
+        filled = {**defaults, **settings}
         check = getattr(validator, "check_settings", None)
-        if check is None:
-            continue
-        for path, message in check({**defaults, **settings}, seeds, task_type):
-            yield ("validation", name) + tuple(path), message
+        found = [
+            (("validation", name) + tuple(path), message)
+            for path, message in (check(filled, seeds, task_type) if check else ())
+        ]
+        yield from found
+        engine = getattr(validator, "engine_override", None)
+        chosen = engine(filled) if engine is not None and not found else None
+        if chosen is not None:
+            override, where = chosen
+            yield from override_problems(config, plugins, override, tuple(where), root)

@@ -264,7 +264,7 @@ def check_project(root: Path, plugins: Plugins | None = None) -> tuple[Project |
                 )
             )
     if usable_config is not None and seeds and not problems:
-        for path, message in validator_problems(config, plugins, task_type, [r.data for r in seeds]):
+        for path, message in validator_problems(config, plugins, task_type, [r.data for r in seeds], root):
             problems.append(Problem(TASK_FILE, lines.line(path), field_name(path), message))
 
     test: list[Record] = []

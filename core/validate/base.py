@@ -126,6 +126,14 @@ class Validator:
         filled in; ``germinate check`` and every cascade build call this before ``prepare``."""
         return ()
 
+    def engine_override(self, settings: dict) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+        """The teacher settings this validator's model calls go to, laid over task.yaml's teacher
+        section (a ``backend`` key replaces the section), and where in task.yaml they are written;
+        None when it asks no model, or the teacher as configured. ``germinate check`` checks them
+        as it checks the teacher's (schema, then the backend's ``check_settings``), so a misspelt
+        model is found before generation, not during it. ``settings`` has the defaults filled in."""
+        return None
+
     def enabled_by_default(self, task: TaskContext) -> bool:
         """Whether the cascade runs this validator for ``task`` when task.yaml's ``validation``
         section does not name it (naming it with settings, or ``true``, turns it on; ``false`` off)."""

@@ -38,15 +38,22 @@ def answer_budget(task_type: Any, seeds: list[dict], limit: int = 256) -> int:
     return min(limit, 2 * longest // 3 + 16)
 
 
+def engine_override(settings: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """``backend`` (a teacher section of its own) and/or ``model`` over the teacher's; None: the teacher."""
+    override = dict(settings["backend"]) if settings.get("backend") else None
+    where = ("validation", "agreement") + (("backend",) if override else ())
+    if settings.get("model"):
+        override = {**(override or {}), "model": settings["model"]}
+    return (override, where) if override else None
+
+
 class AgreementCheck(Check):
     def __init__(self, task: Any, seeds: list[dict], settings: dict[str, Any]) -> None:
         self.task, self.seeds = task, seeds
         self.samples = int(settings.get("samples", 1))
         self.min_f1 = float(settings.get("min_f1", 0.5))
-        self.override = dict(settings["backend"]) if settings.get("backend") else None
-        self.where = ("validation", "agreement") + (("backend",) if self.override else ())
-        if settings.get("model"):
-            self.override = {**(self.override or {}), "model": settings["model"]}
+        chosen = engine_override(settings)
+        self.override, self.where = chosen if chosen else (None, ("validation", "agreement"))
         temperature = float(settings.get("temperature", 0.7)) if self.samples > 1 else 0.0
         max_tokens = settings.get("max_tokens") or answer_budget(task.task_type, seeds)
         self.params = {"temperature": temperature, "max_tokens": int(max_tokens)}
@@ -162,6 +169,9 @@ class Agreement(Validator):
             },
         },
     }
+
+    def engine_override(self, settings):
+        return engine_override(settings)
 
     def enabled_by_default(self, task):
         # a cascade built with no teacher to ask (a bare build_cascade) runs it only when named
