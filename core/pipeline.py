@@ -226,7 +226,8 @@ def report_stage(run: RunFolder, result: EvalResult) -> dict[str, Path]:
 
 class PipelineLog:
     """``pipeline.json``: per stage its seconds, counts and cost, kept across reruns (a stage's
-    calls, tokens and money add up over the runs that resumed it)."""
+    wall time, calls, tokens and money add up over the runs that resumed it: a resumed stage that
+    had nothing left to do adds next to nothing, and does not hide the hour it took before)."""
 
     def __init__(self, run: RunFolder, preset: str | None) -> None:
         self.path = run.pipeline_log
@@ -238,7 +239,9 @@ class PipelineLog:
         previous = self.data["stages"].get(stage, {})
         if "cost" in info:
             info["cost"] = add_rows(previous.get("cost") or [], info["cost"])
-        self.data["stages"][stage] = {"seconds": round(time.monotonic() - started, 1), **info}
+        before = previous.get("seconds")
+        spent = time.monotonic() - started + (before if isinstance(before, (int, float)) else 0)
+        self.data["stages"][stage] = {"seconds": round(spent, 1), **info}
         write_json(self.path, self.data)
 
     @property

@@ -258,3 +258,21 @@ def test_cost_rows_of_resumed_stages_add_up_per_stage_and_model():
     assert (generate["input_tokens"], generate["output_tokens"], generate["reused_input_tokens"]) == (50, 10, 12)
     assert generate["cost"] == pytest.approx(0.75)
     assert rows[("judge", "j")]["calls"] == 3 and rows[("judge", "j")]["cost"] is None
+
+
+def test_stage_seconds_add_up_over_the_runs_that_resumed_it(tmp_path):
+    """A stage resumed with nothing left to do keeps the time it took before: the report's wall
+    time per stage is the time the run folder's stage cost, not that of the last command."""
+    import time
+
+    from germinate.pipeline import PipelineLog
+    from germinate.run_folder import RunFolder
+
+    run = RunFolder.of(tmp_path, "default").ensure()
+    first = PipelineLog(run, "quick")
+    first.done("generate", time.monotonic() - 600.0, accepted=40)
+    first.done("train", time.monotonic() - 30.0)
+    again = PipelineLog(run, "quick")  # a rerun reads pipeline.json back
+    again.done("generate", time.monotonic() - 0.2, accepted=40)
+    seconds = PipelineLog(run, None).seconds
+    assert 600.1 <= seconds["generate"] <= 602 and 30 <= seconds["train"] <= 31

@@ -185,7 +185,10 @@ def _details(result: EvalResult) -> list[str]:
         lines.append(f"* {judge}")
     if result.pipeline:
         seconds = result.pipeline.get("seconds") or {}
-        lines.append("* wall time per stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
+        lines.append(
+            "* wall time per stage (summed over the runs that resumed it): "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
+        )
         lines.append("* pipeline: " + ", ".join(f"{k} {v}" for k, v in result.pipeline.items() if k != "seconds"))
     lines += ["", *metrics_table(result), ""]
     legend = [m for m in result.metrics if m.get("help")]
