@@ -53,7 +53,8 @@ class AgreementCheck(Check):
         self.samples = int(settings.get("samples", 1))
         self.min_f1 = float(settings.get("min_f1", 0.5))
         chosen = engine_override(settings)
-        self.override, self.where = chosen if chosen else (None, ("validation", "agreement"))
+        self.override: dict[str, Any] | None = chosen[0] if chosen else None
+        self.where: tuple[str, ...] = chosen[1] if chosen else ("validation", "agreement")
         temperature = float(settings.get("temperature", 0.7)) if self.samples > 1 else 0.0
         max_tokens = settings.get("max_tokens") or answer_budget(task.task_type, seeds)
         self.params = {"temperature": temperature, "max_tokens": int(max_tokens)}
