@@ -28,6 +28,9 @@ def _generated(make_project, n):
             # one example per call: this teacher then breaks some on purpose (markdown, empty replies),
             # so the run has format and parse rejections to review
             "generation": {"batch_size": 6, "prompt_style": "single", "per_call": 1},
+            # the seeds' bare length band: some of this teacher's texts fall outside it, which gives
+            # the run a rejection a person may overrule
+            "validation": {"length": {"slack": 1}},
         }
         project = make_project(config=config)
         result = germinate("generate", project, "--n", str(n))
