@@ -105,7 +105,7 @@ def measure(name: str, project_dir: Path, committee: int | None) -> dict:
     from germinate.validate.replay import load_candidates, run_cascade
 
     project = load_project(project_dir)
-    candidates = load_candidates(RunFolder.of(project_dir, "default"), None)
+    candidates = load_candidates(RunFolder.of(project_dir, "default"), None, project)
     test = [r.data for r in project.test]
     seeds = [r.data for r in project.seeds]
     labeller, cv_accuracy = reference_labeller([r["input"] for r in test], [r["output"] for r in test])
